@@ -1,0 +1,29 @@
+/** Why a checkpoint or code table could not be read. */
+export type CheckpointErrorCode =
+  | 'not-found'
+  | 'truncated'
+  | 'bad-magic'
+  | 'bad-format'
+  | 'forbidden-global'
+  | 'unsupported'
+  | 'bad-shape'
+  | 'missing-key'
+  /** A tensor was read after its checkpoint was closed. */
+  | 'closed';
+
+/**
+ * A checkpoint, `.npy` table or state dict that cannot be used. Always names the file and the
+ * cause, so an operator can tell a truncated download from a file that is not a DualStyleGAN
+ * checkpoint at all.
+ */
+export class CheckpointError extends Error {
+  override readonly name = 'CheckpointError';
+
+  constructor(
+    readonly code: CheckpointErrorCode,
+    readonly file: string,
+    detail: string,
+  ) {
+    super(`${file}: ${detail}`);
+  }
+}
