@@ -1,0 +1,22 @@
+/** The `pastiche` command. */
+import { Command } from 'commander';
+import { CheckpointError } from '../engine/checkpoint/errors.ts';
+import { PackError } from '../engine/pack/manifest.ts';
+import { registerModels } from './models.ts';
+
+const program = new Command('pastiche').description(
+  'DualStyleGAN portraits for Discord, Slack and a local playground',
+);
+registerModels(program);
+
+try {
+  await program.parseAsync();
+} catch (error) {
+  // Expected failures (a bad checkpoint, a broken pack) get one line, not a stack trace.
+  if (error instanceof CheckpointError || error instanceof PackError) {
+    console.error(`error: ${error.message}`);
+    process.exitCode = 1;
+  } else {
+    throw error;
+  }
+}

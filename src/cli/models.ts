@@ -1,0 +1,96 @@
+/** `pastiche models …`: import official checkpoints, build demo packs, list and verify packs. */
+import type { Command } from 'commander';
+import { writeDemoPacks } from '../engine/pack/demo-packs.ts';
+import type { DemoSize } from '../engine/pack/demo.ts';
+import { OFFICIAL_LICENCE, type Manifest } from '../engine/pack/manifest.ts';
+import { importOfficial } from '../engine/pack/official.ts';
+import { listPacks, openPack, verifyPack } from '../engine/pack/store.ts';
+
+export const DEFAULT_MODELS_DIR = 'models';
+
+function describe(m: Manifest): string {
+  const shape = `n=${m.nLatent} D=${m.styleDim}`;
+  if (m.kind === 'encoder')
+    return `${m.name}  encoder + mapping  ${shape}${m.demo ? '  (demo)' : ''}`;
+  const extras = [
+    m.hasSampler ? 'sampler' : 'no sampler',
+    m.ownMapping ? 'own mapping' : `uses ${m.encoder}`,
+  ];
+  return `${m.name}  ${m.size}px  ${m.exemplars.length} exemplars  ${shape}  ${extras.join(', ')}${m.demo ? '  (demo)' : ''}`;
+}
+
+/** Runs `step` and reports its wall time and the process's peak RSS. */
+async function timed<T>(label: string, step: () => Promise<T>): Promise<T> {
+  const start = performance.now();
+  const result = await step();
+  const seconds = ((performance.now() - start) / 1000).toFixed(1);
+  const peak = (process.resourceUsage().maxRSS / 1024).toFixed(0);
+  console.log(`${label} in ${seconds} s, peak RSS ${peak} MB`);
+  return result;
+}
+
+export function registerModels(program: Command): void {
+  const models = program.command('models').description('install and inspect style packs');
+
+  models
+    .command('import <dir>')
+    .description(
+      'convert official DualStyleGAN checkpoints (encoder.pt, <style>/generator.pt, …) into packs',
+    )
+    .option('--style <name...>', 'only these style directories')
+    .option('--out <dir>', 'where packs go', DEFAULT_MODELS_DIR)
+    .action(async (dir: string, opts: { style?: string[]; out: string }) => {
+      console.log(OFFICIAL_LICENCE);
+      const manifests = await timed('imported', () =>
+        importOfficial(dir, {
+          out: opts.out,
+          ...(opts.style && { styles: opts.style }),
+          onPack: (name) => console.log(`importing ${name} …`),
+        }),
+      );
+      for (const m of manifests) console.log(`  ${describe(m)}`);
+    });
+
+  models
+    .command('demo')
+    .description(
+      'build demo packs of the official architecture with seeded random weights (no download)',
+    )
+    .option('--size <px>', '64, 256 or 1024', '256')
+    .option('--seed <n>', 'weight seed', '0')
+    .option('--out <dir>', 'where packs go', DEFAULT_MODELS_DIR)
+    .action(async (opts: { size: string; seed: string; out: string }) => {
+      const size = Number(opts.size);
+      if (size !== 64 && size !== 256 && size !== 1024) {
+        program.error(`--size must be 64, 256 or 1024, not ${opts.size}`);
+      }
+      const packs = await timed('built', () =>
+        writeDemoPacks(opts.out, size as DemoSize, Number(opts.seed)),
+      );
+      console.log(`  ${describe(packs.encoder)}\n  ${describe(packs.style)}`);
+      console.log(
+        'Demo packs have random weights: their images are not portraits. See `models import`.',
+      );
+    });
+
+  models
+    .command('list')
+    .description('show installed packs')
+    .option('--dir <dir>', 'packs directory', DEFAULT_MODELS_DIR)
+    .action((opts: { dir: string }) => {
+      const packs = listPacks(opts.dir);
+      if (packs.length === 0) console.log(`no packs in ${opts.dir}: try \`pastiche models demo\``);
+      for (const p of packs) console.log(describe(p.manifest));
+    });
+
+  models
+    .command('verify <pack...>')
+    .description('re-check checksums and run one forward pass of every graph')
+    .option('--dir <dir>', 'packs directory', DEFAULT_MODELS_DIR)
+    .action(async (names: string[], opts: { dir: string }) => {
+      for (const name of names) {
+        const report = await verifyPack(openPack(opts.dir, name));
+        console.log(`${name}: ${report.files} files match, ran ${report.graphs.join(', ')}`);
+      }
+    });
+}

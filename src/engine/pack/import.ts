@@ -1,0 +1,179 @@
+/**
+ * Turns checkpoints (official files or the demo's synthetic ones) into packs. The same two
+ * functions serve both, so the demo packs exercise exactly the import path users run.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { CheckpointError } from '../checkpoint/errors.ts';
+import type { LazyTensor, StateDict } from '../checkpoint/tensor.ts';
+import { buildGenerator } from '../models/dualstylegan.ts';
+import { Params } from '../models/params.ts';
+import { buildEncoder, ENCODER_INPUT_SIZE } from '../models/psp.ts';
+import { buildSampler } from '../models/sampler.ts';
+import { buildMapping } from '../models/stylegan2.ts';
+import {
+  defaultWeights,
+  readManifest,
+  type EncoderManifest,
+  type FileEntry,
+  type StyleManifest,
+} from './manifest.ts';
+import { writePack } from './write.ts';
+
+/** Where a pack came from, recorded in its manifest. */
+export interface Provenance {
+  sources: FileEntry[];
+  licence: string;
+  demo: boolean;
+}
+
+export interface EncoderSource {
+  /** pSp's state dict: `encoder.*`, and `decoder.style.*` (the FFHQ mapping network). */
+  stateDict: StateDict;
+  /** Added to the encoder's output when the model was trained with `start_from_latent_avg`. */
+  latentAvg: LazyTensor | undefined;
+  file: string;
+}
+
+export interface StyleSource {
+  /** DualStyleGAN's `g_ema` state dict. */
+  generator: StateDict;
+  generatorFile: string;
+  sampler?: { structure: StateDict; color: StateDict; file: string };
+  /** Exemplar name → z+ code [1,n,D] (or [n,D]), in style-id order. */
+  codes: ReadonlyMap<string, LazyTensor>;
+  codesFile: string;
+  codeTable: string;
+}
+
+/** sha256 over the mapping network's weights in key order: equal digests, same network. */
+function mappingDigest(p: Params): string {
+  const hash = createHash('sha256');
+  const depth = p.count('weight', 1);
+  for (let i = 1; i <= depth; i++) {
+    for (const key of [`${i}.weight`, `${i}.bias`]) {
+      const { data } = p.get(key);
+      hash.update(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+    }
+  }
+  return hash.digest('hex');
+}
+
+/** Writes the shared pack: `encoder.onnx` and `mapping.onnx` (from pSp's FFHQ decoder). */
+export async function writeEncoderPack(
+  out: string,
+  name: string,
+  source: EncoderSource,
+  provenance: Provenance,
+): Promise<EncoderManifest> {
+  return writePack(out, name, async (w) => {
+    const p = new Params(source.stateDict, source.file);
+    const latentAvg = source.latentAvg && {
+      shape: source.latentAvg.shape,
+      data: source.latentAvg.float32(),
+    };
+    const encoder = w.graph('encoder');
+    const layout = buildEncoder(encoder, p.at('encoder'), latentAvg);
+    w.saveGraph('encoder', encoder);
+    const mappingParams = p.at('decoder.style');
+    const mapping = w.graph('mapping');
+    const { styleDim } = buildMapping(mapping, mappingParams);
+    w.saveGraph('mapping', mapping);
+    p.expect('decoder.style.1.weight', 'style dim', styleDim, layout.styleDim);
+    return w.commit<EncoderManifest>({
+      kind: 'encoder',
+      name,
+      ...provenance,
+      nLatent: layout.nLatent,
+      styleDim: layout.styleDim,
+      inputSize: ENCODER_INPUT_SIZE,
+      mappingDigest: mappingDigest(mappingParams),
+    });
+  });
+}
+
+/** Concatenates the exemplar codes into one [count, n, D] float32 table. */
+function codeTable(source: StyleSource, nLatent: number, styleDim: number): Uint8Array {
+  const row = nLatent * styleDim;
+  const table = new Float32Array(source.codes.size * row);
+  let i = 0;
+  for (const [key, code] of source.codes) {
+    const dims = code.shape.filter(
+      (d, axis) => !(axis === 0 && d === 1 && code.shape.length === 3),
+    );
+    if (dims.length !== 2 || dims[0] !== nLatent || dims[1] !== styleDim) {
+      throw new CheckpointError(
+        'bad-shape',
+        source.codesFile,
+        `code ${key} has shape [${code.shape.join(',')}], expected [1,${nLatent},${styleDim}]`,
+      );
+    }
+    table.set(code.float32(), i++ * row);
+  }
+  if (i === 0) throw new CheckpointError('bad-format', source.codesFile, 'the code table is empty');
+  return new Uint8Array(table.buffer);
+}
+
+/**
+ * Writes one style pack: `generator.onnx`, `sampler.onnx` (when the style has a sampler),
+ * `codes.bin`, and `mapping.onnx` only when the style's mapping network differs from the one
+ * in the shared encoder pack `encoderPack` (found in `out`).
+ */
+export async function writeStylePack(
+  out: string,
+  name: string,
+  encoderPack: string,
+  source: StyleSource,
+  provenance: Provenance,
+): Promise<StyleManifest> {
+  return writePack(out, name, async (w) => {
+    const p = new Params(source.generator, source.generatorFile);
+    const generator = w.graph('generator');
+    const layout = buildGenerator(generator, p);
+    w.saveGraph('generator', generator);
+
+    const mappingParams = p.at('generator.style');
+    const sharedDir = join(out, encoderPack);
+    const shared = existsSync(sharedDir) ? readManifest(sharedDir) : undefined;
+    const ownMapping =
+      shared?.kind !== 'encoder' || shared.mappingDigest !== mappingDigest(mappingParams);
+    if (ownMapping) {
+      const mapping = w.graph('mapping');
+      buildMapping(mapping, mappingParams);
+      w.saveGraph('mapping', mapping);
+    }
+
+    let samplerZDim: number | undefined;
+    if (source.sampler) {
+      const sampler = w.graph('sampler');
+      const { structure, color, file } = source.sampler;
+      ({ zDim: samplerZDim } = buildSampler(
+        sampler,
+        new Params(structure, file),
+        new Params(color, file),
+        layout.styleDim,
+        layout.nStructure,
+      ));
+      w.saveGraph('sampler', sampler);
+    }
+
+    w.writeFile('codes.bin', codeTable(source, layout.nLatent, layout.styleDim));
+    return w.commit<StyleManifest>({
+      kind: 'style',
+      name,
+      ...provenance,
+      encoder: encoderPack,
+      nLatent: layout.nLatent,
+      styleDim: layout.styleDim,
+      size: layout.size,
+      nStructure: layout.nStructure,
+      exemplars: [...source.codes.keys()],
+      codeTable: source.codeTable,
+      defaults: defaultWeights(name, layout.nLatent, layout.nStructure),
+      hasSampler: source.sampler !== undefined,
+      ownMapping,
+      ...(samplerZDim === undefined ? {} : { samplerZDim }),
+    });
+  });
+}

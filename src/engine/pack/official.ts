@@ -1,0 +1,153 @@
+/**
+ * `pastiche models import <dir>`: packs from the files as the DualStyleGAN release ships them
+ * (`encoder.pt`, `<style>/generator.pt`, `<style>/sampler.pt`, `<style>/*exstyle_code.npy`).
+ */
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { CheckpointError } from '../checkpoint/errors.ts';
+import { readNpy } from '../checkpoint/npy.ts';
+import {
+  openTorchCheckpoint,
+  stateDictAt,
+  tensorAt,
+  valueAt,
+  type TorchCheckpoint,
+} from '../checkpoint/torch.ts';
+import { writeEncoderPack, writeStylePack } from './import.ts';
+import { OFFICIAL_LICENCE, type Manifest } from './manifest.ts';
+import { describeFile } from './write.ts';
+
+/** The shared pack official styles pair with. */
+export const OFFICIAL_ENCODER_PACK = 'encoder';
+
+// Refined codes (cartoon, caricature, anime) were optimised after encoding; prefer them.
+const CODE_TABLES = ['refined_exstyle_code.npy', 'exstyle_code.npy'];
+
+export interface ImportOptions {
+  out: string;
+  /** Only these styles (directory names); default: every style directory found. */
+  styles?: string[];
+  /** Called as each pack starts, for progress output. */
+  onPack?: (name: string) => void;
+}
+
+function withCheckpoint<T>(file: string, body: (c: TorchCheckpoint) => Promise<T>): Promise<T> {
+  const checkpoint = openTorchCheckpoint(file);
+  return body(checkpoint).finally(() => checkpoint.close());
+}
+
+async function importEncoder(file: string, out: string): Promise<Manifest> {
+  return withCheckpoint(file, async (c) => {
+    const opts = valueAt(c, ['opts']);
+    const flag = (key: string): boolean => opts instanceof Map && opts.get(key) === true;
+    if (flag('learn_in_w')) {
+      throw new CheckpointError(
+        'unsupported',
+        file,
+        'an encoder trained with learn_in_w (one W code) is not supported',
+      );
+    }
+    return writeEncoderPack(
+      out,
+      OFFICIAL_ENCODER_PACK,
+      {
+        stateDict: stateDictAt(c, ['state_dict']),
+        latentAvg: flag('start_from_latent_avg') ? tensorAt(c, ['latent_avg']) : undefined,
+        file,
+      },
+      {
+        sources: [await describeFile(file, basename(file))],
+        licence: OFFICIAL_LICENCE,
+        demo: false,
+      },
+    );
+  });
+}
+
+async function importStyle(dir: string, name: string, out: string): Promise<Manifest> {
+  const table = CODE_TABLES.find((t) => existsSync(join(dir, t)));
+  if (!table)
+    throw new CheckpointError(
+      'not-found',
+      dir,
+      `no ${CODE_TABLES.join(' or ')} beside generator.pt`,
+    );
+  const codesFile = join(dir, table);
+  const codes = readNpy(codesFile);
+  if (codes.kind !== 'dict') {
+    throw new CheckpointError(
+      'bad-format',
+      codesFile,
+      'expected a dict of exemplar codes, found a plain array',
+    );
+  }
+  const generatorFile = join(dir, 'generator.pt');
+  const samplerFile = join(dir, 'sampler.pt');
+  const files = [generatorFile, codesFile, ...(existsSync(samplerFile) ? [samplerFile] : [])];
+  const sources = await Promise.all(files.map((f) => describeFile(f, `${name}/${basename(f)}`)));
+  return withCheckpoint(generatorFile, async (generator) => {
+    const sampler = existsSync(samplerFile) ? openTorchCheckpoint(samplerFile) : undefined;
+    try {
+      return await writeStylePack(
+        out,
+        name,
+        OFFICIAL_ENCODER_PACK,
+        {
+          generator: stateDictAt(generator, ['g_ema']),
+          generatorFile,
+          ...(sampler && {
+            sampler: {
+              structure: stateDictAt(sampler, ['structure']),
+              color: stateDictAt(sampler, ['color']),
+              file: samplerFile,
+            },
+          }),
+          codes: codes.entries,
+          codesFile,
+          codeTable: table,
+        },
+        { sources, licence: OFFICIAL_LICENCE, demo: false },
+      );
+    } finally {
+      sampler?.close();
+    }
+  });
+}
+
+/** Style directories of a release folder: those holding a `generator.pt`. */
+export function findStyles(dir: string): string[] {
+  return readdirSync(dir)
+    .filter((d) => statSync(join(dir, d)).isDirectory() && existsSync(join(dir, d, 'generator.pt')))
+    .sort();
+}
+
+/**
+ * Imports the encoder (if `dir/encoder.pt` exists) first, then each style, so that styles can
+ * share the encoder pack's mapping network.
+ */
+export async function importOfficial(dir: string, options: ImportOptions): Promise<Manifest[]> {
+  if (!existsSync(dir)) throw new CheckpointError('not-found', dir, 'no such directory');
+  const manifests: Manifest[] = [];
+  const encoderFile = join(dir, 'encoder.pt');
+  if (existsSync(encoderFile)) {
+    options.onPack?.(OFFICIAL_ENCODER_PACK);
+    manifests.push(await importEncoder(encoderFile, options.out));
+  }
+  const found = findStyles(dir);
+  for (const style of options.styles ?? found) {
+    if (!found.includes(style)) {
+      throw new CheckpointError('not-found', join(dir, style), 'no generator.pt for this style');
+    }
+    const name = style.toLowerCase().replace(/[^a-z0-9_-]/g, '-');
+    options.onPack?.(name);
+    manifests.push(await importStyle(join(dir, style), name, options.out));
+  }
+  if (manifests.length === 0) {
+    throw new CheckpointError(
+      'not-found',
+      dir,
+      'neither encoder.pt nor any <style>/generator.pt found',
+    );
+  }
+  return manifests;
+}

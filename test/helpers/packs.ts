@@ -1,0 +1,30 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+export const FIXTURES = join(import.meta.dirname, '..', 'fixtures');
+export const TINY = join(FIXTURES, 'reference-tiny64');
+
+/** A fresh temporary directory for one test file. */
+export const tempDir = (prefix: string): string => mkdtempSync(join(tmpdir(), `pastiche-${prefix}-`));
+
+/** Runs the real `pastiche` CLI, as an operator would. */
+export async function pastiche(...args: string[]): Promise<{ stdout: string; stderr: string }> {
+  const bin = join(import.meta.dirname, '..', '..', 'bin', 'pastiche.js');
+  return promisify(execFile)(process.execPath, [bin, ...args], { maxBuffer: 1 << 24 });
+}
+
+/** `max|ours − ref| ≤ 1e-3 · max(1, max|ref|)`: the parity bar of the fixtures. */
+export function parity(ours: Float32Array, ref: Float32Array): { error: number; bar: number } {
+  if (ours.length !== ref.length) throw new Error(`length ${ours.length} ≠ reference ${ref.length}`);
+  let error = 0;
+  let peak = 0;
+  for (let i = 0; i < ref.length; i++) {
+    error = Math.max(error, Math.abs(ours[i]! - ref[i]!));
+    peak = Math.max(peak, Math.abs(ref[i]!));
+  }
+  if (Number.isNaN(error) || !ours.every(Number.isFinite)) error = Infinity;
+  return { error, bar: 1e-3 * Math.max(1, peak) };
+}
