@@ -113,7 +113,7 @@ function seedState(seed: number | string): number[] {
     return fmix32(h ^ words.length) | 0;
   });
   // The all-zero state is a fixed point of the generator.
-  if (state.every((s) => s === 0)) state[0] = 1;
+  if (!state.some((s) => s !== 0)) state[0] = 1;
   return state;
 }
 

@@ -106,7 +106,7 @@ const MAPPING_LR_MUL = 0.01;
 /**
  * Builds the demo checkpoints. Nothing is materialised here: each tensor's `float32()` fills
  * a fresh array from its own seed (derived from `seed`, the file and the key) on every call,
- * so the 1024 profile (~370 M values) never sits in memory at once, and any single tensor
+ * so the 1024 profile (~345 M values) never sits in memory at once, and any single tensor
  * can be read without generating the ones before it.
  *
  * The encoder's `decoder.*` half (a full StyleGAN2 that pSp trains against) is left out on
@@ -126,24 +126,22 @@ export function demoCheckpoints(options: DemoOptions): DemoCheckpoints {
   if (profile.fpnWidth !== profile.encoderStages[3])
     throw new Error('fpnWidth must equal the last stage width');
   const nLatent = 2 * Math.log2(profile.size) - 2;
-  const base = `dualstylegan-demo/${seed}`;
+  const file = (name: string): DictBuilder => new DictBuilder(`dualstylegan-demo/${seed}/${name}`);
 
-  const latentAvg = new DictBuilder(`${base}/encoder.pt`);
+  const latentAvg = file('encoder.pt');
   latentAvg.add('latent_avg', [nLatent, profile.styleDim], normal(1));
-  const codes = new DictBuilder(`${base}/exstyle_code.npy`);
+  const codes = file('exstyle_code.npy');
   const digits = Math.max(2, String(exemplars - 1).length);
   for (let i = 0; i < exemplars; i++) {
-    codes.add(
-      `demo-${String(i).padStart(digits, '0')}.jpg`,
-      [1, nLatent, profile.styleDim],
-      normal(1),
-    );
+    const name = `demo-${String(i).padStart(digits, '0')}.jpg`;
+    codes.add(name, [1, nLatent, profile.styleDim], normal(1));
   }
 
   return {
     encoder: {
-      stateDict: encoderDict(new DictBuilder(`${base}/encoder.pt`), profile, nLatent),
+      stateDict: encoderDict(file('encoder.pt'), profile, nLatent),
       latentAvg: latentAvg.get('latent_avg'),
+      // The pSp options a reader looks at; the released files carry many more (training ones).
       opts: new Map<string, unknown>([
         ['encoder_type', 'GradualStyleEncoder'],
         ['dataset_type', 'ffhq_encode'],
@@ -155,18 +153,10 @@ export function demoCheckpoints(options: DemoOptions): DemoCheckpoints {
         ['learn_in_w', false],
       ]),
     },
-    generator: generatorDict(new DictBuilder(`${base}/generator.pt`), profile, nLatent),
+    generator: generatorDict(file('generator.pt'), profile, nLatent),
     sampler: {
-      structure: samplerDict(
-        new DictBuilder(`${base}/sampler.pt/structure`),
-        profile,
-        STRUCTURE_SLOTS,
-      ),
-      color: samplerDict(
-        new DictBuilder(`${base}/sampler.pt/color`),
-        profile,
-        nLatent - STRUCTURE_SLOTS,
-      ),
+      structure: samplerDict(file('sampler.pt/structure'), profile, STRUCTURE_SLOTS),
+      color: samplerDict(file('sampler.pt/color'), profile, nLatent - STRUCTURE_SLOTS),
     },
     exstyleCodes: codes.dict,
     profile,
@@ -181,14 +171,12 @@ type Fill = (rng: Rng, out: Float32Array) => void;
 
 const normal =
   (std: number, mean = 0): Fill =>
-  (rng, out) => {
+  (rng, out) =>
     rng.fillNormal(out, std, mean);
-  };
 const constant =
   (value: number): Fill =>
-  (_rng, out) => {
+  (_rng, out) =>
     out.fill(value);
-  };
 /** Uniform in base·[1 − spread, 1 + spread): for values that must stay positive. */
 const around =
   (base: number, spread: number): Fill =>
@@ -200,22 +188,12 @@ const blurKernel: Fill = (_rng, out) => {
   const k = [1, 3, 3, 1];
   for (let i = 0; i < 4; i++) for (let j = 0; j < 4; j++) out[i * 4 + j] = (k[i]! * k[j]!) / 16;
 };
-/**
- * T_c as the reference initialises it (near identity: eye·√D in equalized-lr units, which
- * scales by 1/√D), plus noise so the colour transform is visibly not an identity.
- */
-const nearIdentity =
-  (dim: number): Fill =>
+/** N(0, BIAS_STD²) plus `add` at the given flat indices. */
+const jittered =
+  (add: number, at: (i: number) => number, count: number): Fill =>
   (rng, out) => {
     rng.fillNormal(out, BIAS_STD);
-    for (let i = 0; i < dim; i++) out[i * dim + i]! += Math.sqrt(dim);
-  };
-/** AdaIN's Linear bias: γ half 1, β half 0 as in the reference, jittered. */
-const adainBias =
-  (channels: number): Fill =>
-  (rng, out) => {
-    rng.fillNormal(out, BIAS_STD);
-    for (let i = 0; i < channels; i++) out[i]! += 1;
+    for (let i = 0; i < count; i++) out[at(i)]! += add;
   };
 /** Plain nn.Linear / nn.Conv2d weights (no run-time scale): N(0, 1/fan_in). */
 const plain = (fanIn: number): Fill => normal(1 / Math.sqrt(fanIn));
@@ -334,11 +312,22 @@ function generatorDict(b: DictBuilder, p: DemoProfile, nLatent: number): StateDi
     b.add(`res.${k}.conv2.1.bias`, [c], normal(BIAS_STD));
     for (const norm of ['norm', 'norm2']) {
       b.add(`res.${k}.${norm}.style.weight`, [2 * c, D], plain(D));
-      b.add(`res.${k}.${norm}.style.bias`, [2 * c], adainBias(c));
+      // AdaIN's [γ, β] bias starts at [1, 0] in the reference.
+      b.add(
+        `res.${k}.${norm}.style.bias`,
+        [2 * c],
+        jittered(1, (i) => i, c),
+      );
     }
   }
   for (let k = STRUCTURE_SLOTS; k < nLatent; k++) {
-    b.add(`res.${k}.weight`, [D, D], nearIdentity(D));
+    // Near identity (eye·√D, which equalized lr scales by 1/√D) as the reference initialises
+    // T_c, jittered so the colour transform is visibly not an identity.
+    b.add(
+      `res.${k}.weight`,
+      [D, D],
+      jittered(Math.sqrt(D), (i) => i * D + i, D),
+    );
     b.add(`res.${k}.bias`, [D], normal(BIAS_STD));
   }
   return b.dict;
