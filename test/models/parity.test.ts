@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it, type TestContext } from 'node:test';
 import { readNpy } from '../../src/engine/checkpoint/npy.ts';
 import { Model, type TensorData } from '../../src/engine/runtime/session.ts';
 import { openPack } from '../../src/engine/pack/store.ts';
@@ -39,10 +39,16 @@ function table(name: string): Map<string, Float32Array> {
   return new Map([...content.entries].map(([k, v]) => [k, v.float32()]));
 }
 
-function assertParity(ours: TensorData | undefined, ref: TensorData, what: string): void {
+function assertParity(
+  t: TestContext,
+  ours: TensorData | undefined,
+  ref: TensorData,
+  what: string,
+): void {
   assert.ok(ours, `${what}: no output`);
   assert.deepEqual(ours.dims, ref.dims, `${what}: dims`);
   const { error, bar } = parity(ours.data, ref.data);
+  t.diagnostic(`${what}: max error ${error.toExponential(2)} (bar ${bar.toExponential(2)})`);
   assert.ok(error <= bar, `${what}: max error ${error} above ${bar}`);
 }
 
@@ -86,21 +92,21 @@ describe('parity with the reference DualStyleGAN (reference-tiny64)', () => {
     assert.deepEqual(codes, expected);
   });
 
-  it('encoder: image → z+ codes with latent_avg', async () => {
+  it('encoder: image → z+ codes with latent_avg', async (t) => {
     const { codes } = await models.encoder!.run({ image: golden('encoder_input.npy') });
-    assertParity(codes, golden('encoder_codes.npy'), 'encoder');
+    assertParity(t, codes, golden('encoder_codes.npy'), 'encoder');
   });
 
-  it('mapping: z+ → W+ row by row', async () => {
+  it('mapping: z+ → W+ row by row', async (t) => {
     const zPlus = golden('mapping_in.npy');
     const [, n, d] = zPlus.dims as [number, number, number];
     const { w } = await models.mapping!.run({ z: { dims: [n, d], data: zPlus.data } });
     const ref = golden('mapping_out.npy');
-    assertParity(w && { dims: [1, n, d], data: w.data }, ref, 'mapping');
+    assertParity(t, w && { dims: [1, n, d], data: w.data }, ref, 'mapping');
   });
 
   for (const c of cases.generator) {
-    it(`generator: ${c.name}`, async () => {
+    it(`generator: ${c.name}`, async (t) => {
       const content = golden(c.instyle);
       const [b, n, d] = content.dims as [number, number, number];
       const codes = table(c.exstyle_table);
@@ -123,13 +129,13 @@ describe('parity with the reference DualStyleGAN (reference-tiny64)', () => {
         weights: { dims: [b, n], data: weights },
         truncation: { dims: [b], data: new Float32Array(b).fill(c.truncation) },
       });
-      assertParity(image, golden(c.output), c.name);
+      assertParity(t, image, golden(c.output), c.name);
     });
   }
 
-  it('sampler: eval-mode BatchNorm, structure and colour from one z', async () => {
+  it('sampler: eval-mode BatchNorm, structure and colour from one z', async (t) => {
     const { structure, color } = await models.sampler!.run({ z: golden('sampler_z.npy') });
-    assertParity(structure, golden('sampler_structure.npy'), 'structure');
-    assertParity(color, golden('sampler_color.npy'), 'color');
+    assertParity(t, structure, golden('sampler_structure.npy'), 'structure');
+    assertParity(t, color, golden('sampler_color.npy'), 'color');
   });
 });

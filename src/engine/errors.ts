@@ -1,0 +1,67 @@
+/**
+ * Expected failures: a bad photo, an unknown style, a full queue. Each has a code; the sentence
+ * a user reads comes from one table, so adapters never match on error strings.
+ */
+export type UserErrorCode =
+  | 'empty-file'
+  | 'not-an-image'
+  | 'file-too-large'
+  | 'too-many-pixels'
+  | 'image-too-small'
+  | 'corrupt-image'
+  | 'no-face'
+  | 'face-too-small'
+  | 'unknown-style'
+  | 'unknown-exemplar'
+  | 'no-sampler'
+  | 'bad-option'
+  | 'cancelled'
+  | 'timeout'
+  | 'busy';
+
+const MESSAGES: Record<UserErrorCode, string> = {
+  'empty-file': 'That file is empty. Try attaching the photo again.',
+  'not-an-image': "That file isn't an image I can read. Send a JPEG, PNG, WebP, GIF or AVIF photo.",
+  'file-too-large': 'That file is too large. Try a smaller photo (or a screenshot of it).',
+  'too-many-pixels': 'That image has too many pixels. Try a smaller photo.',
+  'image-too-small': 'That image is too small to find a face in. Try a larger photo.',
+  'corrupt-image':
+    "That image looks damaged and can't be decoded. Try saving it again or use another photo.",
+  'no-face': 'No face found. Try a front-facing photo where the face is clearly visible.',
+  'face-too-small':
+    'The face is too small in that photo. Try a closer shot or crop the photo around the face.',
+  'unknown-style': "I don't know that style. Use `style list` to see the installed styles.",
+  'unknown-exemplar':
+    'That style has no exemplar by that name or number. Use `style list` to see them.',
+  'no-sampler':
+    "That style can't make random styles (it has no sampler). Pick an exemplar instead.",
+  'bad-option': 'One of the options is out of range.',
+  cancelled: 'Cancelled.',
+  timeout: 'That took too long and was stopped. Try again in a moment.',
+  busy: 'The queue is full right now. Try again in a few minutes.',
+};
+
+export class UserError extends Error {
+  override readonly name: string = 'UserError';
+
+  constructor(
+    readonly code: UserErrorCode,
+    /** Technical detail for logs; never shown to users. */
+    readonly detail?: string,
+  ) {
+    super(detail ? `${MESSAGES[code]} (${detail})` : MESSAGES[code]);
+  }
+
+  /** The sentence to show a user: what happened and what to do. */
+  get userMessage(): string {
+    return MESSAGES[this.code];
+  }
+}
+
+/** No human face in the photo. */
+export class NoFaceError extends UserError {
+  override readonly name = 'NoFaceError';
+  constructor(detail?: string) {
+    super('no-face', detail);
+  }
+}
