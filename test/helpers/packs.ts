@@ -1,14 +1,19 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after } from 'node:test';
 import { promisify } from 'node:util';
 
 export const FIXTURES = join(import.meta.dirname, '..', 'fixtures');
 export const TINY = join(FIXTURES, 'reference-tiny64');
 
-/** A fresh temporary directory for one test file. */
-export const tempDir = (prefix: string): string => mkdtempSync(join(tmpdir(), `pastiche-${prefix}-`));
+/** A fresh temporary directory, removed when the surrounding suite ends (demo packs are large). */
+export function tempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), `pastiche-${prefix}-`));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
 
 /** Runs the real `pastiche` CLI, as an operator would. */
 export async function pastiche(...args: string[]): Promise<{ stdout: string; stderr: string }> {

@@ -59,10 +59,9 @@ function parse(buf: Uint8Array, source: CheckpointFile): Parsed {
       `legacy checkpoint protocol ${String(version.value)}`,
     );
   }
+  // sys_info records the writer's byte order, but storages in this format are always written
+  // little-endian (torch converts on write and back on read), so it is not needed.
   const sysInfo = unpickle(buf, { file, globals: new Map() }, version.end);
-  source.littleEndian = !(
-    sysInfo.value instanceof Map && sysInfo.value.get('little_endian') === false
-  );
 
   const blobs = new Map<string, StorageBlob>();
   const persistentLoad = (pid: PyValue): PyValue => {
@@ -71,8 +70,9 @@ function parse(buf: Uint8Array, source: CheckpointFile): Parsed {
       throw new CheckpointError('bad-format', file, 'unknown persistent id');
     }
     const [, type, key, , size, view] = pid;
-    if (typeof key !== 'string')
+    if (typeof key !== 'string') {
       throw new CheckpointError('bad-format', file, 'storage key is not a string');
+    }
     const numel = intArg(size, file, `storage ${key} size`);
     let blob = blobs.get(key);
     if (blob === undefined) {
@@ -81,8 +81,9 @@ function parse(buf: Uint8Array, source: CheckpointFile): Parsed {
     }
     if (view === null || view === undefined) return new TorchStorage(blob, 0, blob.numel);
     // Pre-0.4 storage views: (view_key, offset, view_size) into the root storage.
-    if (!isTuple(view) || view.length !== 3)
+    if (!isTuple(view) || view.length !== 3) {
       throw new CheckpointError('bad-format', file, 'bad storage view');
+    }
     const offset = intArg(view[1], file, 'view offset');
     const viewSize = intArg(view[2], file, 'view size');
     if (offset + viewSize > blob.numel) {
@@ -120,8 +121,9 @@ export function loadLegacy(
   let pos = parsed.dataStart;
   for (const key of parsed.keys) {
     const blob = parsed.blobs.get(key);
-    if (blob === undefined)
+    if (blob === undefined) {
       throw new CheckpointError('bad-format', file, `storage ${key} is not referenced`);
+    }
     const count = new DataView(readAt(fd, file, pos, 8).buffer).getBigInt64(0, true);
     if (count !== BigInt(blob.numel)) {
       throw new CheckpointError(
@@ -141,8 +143,9 @@ export function loadLegacy(
     }
   }
   for (const blob of parsed.blobs.values()) {
-    if (blob.dataOffset < 0)
+    if (blob.dataOffset < 0) {
       throw new CheckpointError('bad-format', file, `storage ${blob.key} has no data`);
+    }
   }
   return { root: parsed.root, source };
 }

@@ -1,59 +1,9 @@
 import { CheckpointError } from './errors.ts';
-import type { LazyTensor } from './tensor.ts';
+import { PickleCursor } from './pickle-cursor.ts';
+import { PyGlobal, PyObject, isList, isTuple, tuple } from './pickle-values.ts';
+import type { GlobalImpl, PyDict, PyValue } from './pickle-values.ts';
 
-/**
- * Base class for values a caller injects into the pickle (torch storages from the persistent-id
- * callback). The interpreter passes them around untouched.
- */
-export abstract class PyNative {}
-
-/** A module-level name the pickle referenced and the whitelist allowed. */
-export class PyGlobal {
-  constructor(
-    readonly module: string,
-    readonly name: string,
-  ) {}
-
-  get qualifiedName(): string {
-    return `${this.module}.${this.name}`;
-  }
-}
-
-/**
- * An instance of an allowed class we do not model natively (numpy arrays and dtypes): the
- * constructor arguments, plus whatever BUILD handed to `__setstate__`. The caller interprets it.
- */
-export class PyObject {
-  state: PyValue | undefined = undefined;
-
-  constructor(
-    readonly type: string,
-    readonly args: readonly PyValue[],
-  ) {}
-}
-
-export type PyDict = Map<PyValue, PyValue>;
-
-/** Python values: tuples are frozen arrays, lists are plain arrays, ints above 2^53 are bigints. */
-export type PyValue =
-  | null
-  | boolean
-  | number
-  | bigint
-  | string
-  | Uint8Array
-  | PyValue[]
-  | readonly PyValue[]
-  | PyDict
-  | LazyTensor
-  | PyGlobal
-  | PyObject
-  | PyNative;
-
-/** What an allowed global does when the pickle calls it (REDUCE / NEWOBJ); absent: not callable. */
-export interface GlobalImpl {
-  readonly call?: (args: readonly PyValue[], file: string) => PyValue;
-}
+export * from './pickle-values.ts';
 
 export interface UnpickleOptions {
   /** Named in every error. */
@@ -65,39 +15,6 @@ export interface UnpickleOptions {
   readonly maxMemo?: number;
   readonly maxDepth?: number;
 }
-
-export function isTuple(v: PyValue | undefined): v is readonly PyValue[] {
-  return Array.isArray(v) && Object.isFrozen(v);
-}
-
-export function isList(v: PyValue | undefined): v is PyValue[] {
-  return Array.isArray(v) && !Object.isFrozen(v);
-}
-
-const tuple = (items: PyValue[]): readonly PyValue[] => Object.freeze(items);
-
-/** `collections.OrderedDict`: a Map keeps insertion order, which is all we need of it. */
-export const ORDERED_DICT: GlobalImpl = {
-  call: (args, file) => {
-    const dict: PyDict = new Map();
-    const items = args[0];
-    if (args.length === 0 || items === null || items === undefined) return dict;
-    if (!Array.isArray(items)) {
-      throw new CheckpointError('bad-format', file, 'OrderedDict() called with a non-list');
-    }
-    for (const pair of items as readonly PyValue[]) {
-      if (!Array.isArray(pair) || pair.length !== 2) {
-        throw new CheckpointError('bad-format', file, 'OrderedDict() item is not a pair');
-      }
-      dict.set((pair as readonly PyValue[])[0] ?? null, (pair as readonly PyValue[])[1] ?? null);
-    }
-    return dict;
-  },
-};
-
-const utf8 = new TextDecoder('utf-8', { fatal: true });
-const MAX_LONG_BYTES = 64;
-const MAX_LINE = 1024;
 
 /**
  * Interprets a pickle without executing anything: each opcode is emulated on a value stack,
@@ -113,61 +30,18 @@ export function unpickle(
   const { file, globals } = options;
   const maxMemo = options.maxMemo ?? 1 << 22;
   const maxDepth = options.maxDepth ?? 10_000;
-  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
-  let pos = start;
-  let op = 0;
-  let opPos = start;
+  const at = new PickleCursor(data, file, start);
   let stack: PyValue[] = [];
   const metastack: PyValue[][] = [];
   const memo = new Map<number, PyValue>();
 
   function fail(detail: string): never {
-    throw new CheckpointError(
-      'bad-format',
-      file,
-      `pickle opcode 0x${op.toString(16)} at ${opPos}: ${detail}`,
-    );
+    return at.fail(detail);
   }
-  function need(n: number): number {
-    if (n < 0 || pos + n > data.byteLength) {
-      throw new CheckpointError(
-        'truncated',
-        file,
-        `pickle ends inside opcode 0x${op.toString(16)} at ${opPos}`,
-      );
-    }
-    const at = pos;
-    pos += n;
-    return at;
-  }
-  const u8 = (): number => data[need(1)] ?? 0;
-  const u16 = (): number => view.getUint16(need(2), true);
-  const u32 = (): number => view.getUint32(need(4), true);
-  function u64(): number {
-    const v = view.getBigUint64(need(8), true);
-    if (v > BigInt(Number.MAX_SAFE_INTEGER)) fail(`length ${v} is absurd`);
-    return Number(v);
-  }
-  function bytes(n: number): Uint8Array {
-    const at = need(n);
-    // A copy, so a kept value never pins the whole pickle buffer.
-    return data.slice(at, at + n);
-  }
-  function text(n: number): string {
-    const at = need(n);
-    try {
-      return utf8.decode(data.subarray(at, at + n));
-    } catch {
-      return fail('string is not valid UTF-8');
-    }
-  }
-  function line(): string {
-    const end = data.subarray(pos, pos + MAX_LINE + 1).indexOf(0x0a);
-    if (end < 0) {
-      if (data.byteLength - pos <= MAX_LINE) need(data.byteLength - pos + 1);
-      fail('text argument too long');
-    }
-    return text(end + 1).slice(0, -1);
+  // Always push through this: in `stack.push(f())` the receiver is fixed before `f` runs, and
+  // `f` may be popMark(), which swaps `stack` for the outer one.
+  function push(value: PyValue): void {
+    stack.push(value);
   }
   function pop(): PyValue {
     const v = stack.pop();
@@ -197,10 +71,12 @@ export function unpickle(
   }
   function resolve(module: string, name: string): PyGlobal {
     if (!globals.has(`${module}.${name}`)) {
+      const allowed = [...globals.keys()].join(', ');
       throw new CheckpointError(
         'forbidden-global',
         file,
-        `pickle references forbidden global ${module}.${name}; only ${[...globals.keys()].join(', ')} are allowed`,
+        `pickle references forbidden global ${module}.${name} (refused, never executed); ` +
+          (allowed ? `allowed here: ${allowed}` : 'no globals are allowed here'),
       );
     }
     return new PyGlobal(module, name);
@@ -221,30 +97,16 @@ export function unpickle(
     if (!isList(target)) fail('APPEND on a non-list');
     for (const item of items) target.push(item);
   }
-  function long(n: number): number | bigint {
-    if (n > MAX_LONG_BYTES) {
-      throw new CheckpointError('unsupported', file, `pickle integer of ${n} bytes at ${opPos}`);
-    }
-    const raw = bytes(n);
-    let v = 0n;
-    for (let i = raw.length - 1; i >= 0; i--) v = (v << 8n) | BigInt(raw[i] ?? 0);
-    if (n > 0 && ((raw[n - 1] ?? 0) & 0x80) !== 0) v -= 1n << BigInt(8 * n);
-    const safe = v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER);
-    return safe ? Number(v) : v;
-  }
-
   for (;;) {
-    opPos = pos;
-    op = u8();
-    switch (op) {
+    switch (at.next()) {
       case 0x80: // PROTO
-        if (u8() > 5) throw new CheckpointError('unsupported', file, 'pickle protocol above 5');
+        if (at.u8() > 5) throw new CheckpointError('unsupported', file, 'pickle protocol above 5');
         break;
       case 0x95: // FRAME: an I/O hint only
-        u64();
+        at.u64();
         break;
       case 0x2e: // STOP
-        return { value: pop(), end: pos };
+        return { value: pop(), end: at.pos };
       case 0x28: // MARK
         if (metastack.length >= maxDepth) fail(`MARK nesting exceeds ${maxDepth}`);
         metastack.push(stack);
@@ -257,96 +119,96 @@ export function unpickle(
         popMark();
         break;
       case 0x32: // DUP
-        stack.push(top());
+        push(top());
         break;
       case 0x4e: // NONE
-        stack.push(null);
+        push(null);
         break;
       case 0x88: // NEWTRUE
-        stack.push(true);
+        push(true);
         break;
       case 0x89: // NEWFALSE
-        stack.push(false);
+        push(false);
         break;
       case 0x4a: // BININT
-        stack.push(view.getInt32(need(4), true));
+        push(at.i32());
         break;
       case 0x4b: // BININT1
-        stack.push(u8());
+        push(at.u8());
         break;
       case 0x4d: // BININT2
-        stack.push(u16());
+        push(at.u16());
         break;
       case 0x8a: // LONG1
-        stack.push(long(u8()));
+        push(at.long(at.u8()));
         break;
       case 0x8b: // LONG4
-        stack.push(long(u32()));
+        push(at.long(at.u32()));
         break;
       case 0x47: // BINFLOAT (big-endian, unlike everything else)
-        stack.push(view.getFloat64(need(8), false));
+        push(at.f64be());
         break;
       case 0x58: // BINUNICODE
-        stack.push(text(u32()));
+        push(at.text(at.u32()));
         break;
       case 0x8c: // SHORT_BINUNICODE
-        stack.push(text(u8()));
+        push(at.text(at.u8()));
         break;
       case 0x8d: // BINUNICODE8
-        stack.push(text(u64()));
+        push(at.text(at.u64()));
         break;
       case 0x54: // BINSTRING (Python 2 str; torch decodes it as UTF-8)
-        stack.push(text(u32()));
+        push(at.text(at.u32()));
         break;
       case 0x55: // SHORT_BINSTRING
-        stack.push(text(u8()));
+        push(at.text(at.u8()));
         break;
       case 0x43: // SHORT_BINBYTES
-        stack.push(bytes(u8()));
+        push(at.bytes(at.u8()));
         break;
       case 0x42: // BINBYTES
-        stack.push(bytes(u32()));
+        push(at.bytes(at.u32()));
         break;
       case 0x8e: // BINBYTES8
       case 0x96: // BYTEARRAY8
-        stack.push(bytes(u64()));
+        push(at.bytes(at.u64()));
         break;
       case 0x7d: // EMPTY_DICT
-        stack.push(new Map());
+        push(new Map());
         break;
       case 0x5d: // EMPTY_LIST
-        stack.push([]);
+        push([]);
         break;
       case 0x29: // EMPTY_TUPLE
-        stack.push(tuple([]));
+        push(tuple([]));
         break;
       case 0x74: // TUPLE
-        stack.push(tuple(popMark()));
+        push(tuple(popMark()));
         break;
       case 0x85: // TUPLE1
-        stack.push(tuple([pop()]));
+        push(tuple([pop()]));
         break;
       case 0x86: {
         // TUPLE2
         const b = pop();
-        stack.push(tuple([pop(), b]));
+        push(tuple([pop(), b]));
         break;
       }
       case 0x87: {
         // TUPLE3
         const c = pop();
         const b = pop();
-        stack.push(tuple([pop(), b, c]));
+        push(tuple([pop(), b, c]));
         break;
       }
       case 0x6c: // LIST
-        stack.push(popMark());
+        push(popMark());
         break;
       case 0x64: {
         // DICT
         const dict: PyDict = new Map();
         setItems(dict, popMark());
-        stack.push(dict);
+        push(dict);
         break;
       }
       case 0x61: {
@@ -375,24 +237,24 @@ export function unpickle(
         break;
       }
       case 0x71: // BINPUT
-        put(u8());
+        put(at.u8());
         break;
       case 0x72: // LONG_BINPUT
-        put(u32());
+        put(at.u32());
         break;
       case 0x94: // MEMOIZE
         put(memo.size);
         break;
       case 0x68: // BINGET
-        get(u8());
+        get(at.u8());
         break;
       case 0x6a: // LONG_BINGET
-        get(u32());
+        get(at.u32());
         break;
       case 0x63: {
         // GLOBAL
-        const module = line();
-        stack.push(resolve(module, line()));
+        const module = at.line();
+        push(resolve(module, at.line()));
         break;
       }
       case 0x93: {
@@ -402,41 +264,42 @@ export function unpickle(
         if (typeof module !== 'string' || typeof name !== 'string') {
           fail('STACK_GLOBAL operands are not strings');
         }
-        stack.push(resolve(module, name));
+        push(resolve(module, name));
         break;
       }
       case 0x69: {
         // INST: protocol 0 class instantiation, allowed only through the same whitelist
-        const module = line();
-        const cls = resolve(module, line());
-        stack.push(call(cls, tuple(popMark())));
+        const module = at.line();
+        const cls = resolve(module, at.line());
+        push(call(cls, tuple(popMark())));
         break;
       }
       case 0x6f: {
         // OBJ
         const [cls = null, ...args] = popMark();
-        stack.push(call(cls, tuple(args)));
+        push(call(cls, tuple(args)));
         break;
       }
       case 0x52: {
         // REDUCE
         const args = pop();
-        stack.push(call(pop(), args));
+        push(call(pop(), args));
         break;
       }
       case 0x81: {
         // NEWOBJ: cls.__new__(cls, *args) — for our allowed classes, the same as calling them
         const args = pop();
-        stack.push(call(pop(), args));
+        push(call(pop(), args));
         break;
       }
       case 0x92: {
         // NEWOBJ_EX
         const kwargs = pop();
         const args = pop();
-        if (!(kwargs instanceof Map) || kwargs.size > 0)
+        if (!(kwargs instanceof Map) || kwargs.size > 0) {
           fail('keyword arguments are not supported');
-        stack.push(call(pop(), args));
+        }
+        push(call(pop(), args));
         break;
       }
       case 0x62: {
@@ -457,14 +320,14 @@ export function unpickle(
         // BINPERSID
         const pid = pop();
         if (options.persistentLoad === undefined) fail('persistent id without a loader');
-        stack.push(options.persistentLoad(pid));
+        push(options.persistentLoad(pid));
         break;
       }
       default:
         throw new CheckpointError(
           'unsupported',
           file,
-          `pickle opcode 0x${op.toString(16)} at ${opPos} is not supported by this reader`,
+          `${at.where()} is not supported by this reader`,
         );
     }
   }

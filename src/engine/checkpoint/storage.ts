@@ -20,8 +20,7 @@ export class CheckpointFile {
     fd: number,
     readonly file: string,
     readonly size: number,
-    /** Settable because the legacy format states byte order only after the reader has begun. */
-    public littleEndian: boolean,
+    readonly littleEndian: boolean,
   ) {
     this.fd = fd;
   }
@@ -73,10 +72,28 @@ const STORAGE_DTYPES: ReadonlyMap<string, DType> = new Map([
   ['torch.BoolStorage', 'bool'],
 ]);
 
-export function storageDtype(type: PyValue, file: string): DType {
+// Real torch storage types this reader cannot convert: naming them is allowed (so the error
+// says 'unsupported', not 'forbidden-global'), using them is not.
+const UNSUPPORTED_STORAGES = [
+  'torch.BFloat16Storage',
+  'torch.CharStorage',
+  'torch.ShortStorage',
+  'torch.ComplexFloatStorage',
+  'torch.ComplexDoubleStorage',
+];
+
+export function storageDtype(type: PyValue | undefined, file: string): DType {
   const dtype = type instanceof PyGlobal ? STORAGE_DTYPES.get(type.qualifiedName) : undefined;
-  if (dtype === undefined)
+  if (type instanceof PyGlobal && UNSUPPORTED_STORAGES.includes(type.qualifiedName)) {
+    throw new CheckpointError(
+      'unsupported',
+      file,
+      `tensors of ${type.qualifiedName} are not supported`,
+    );
+  }
+  if (dtype === undefined) {
     throw new CheckpointError('bad-format', file, 'persistent id names no storage type');
+  }
   return dtype;
 }
 
@@ -121,8 +138,9 @@ class StorageTensor implements LazyTensor {
     const { blob } = this.storage;
     const file = blob.source.file;
     const size = ELEMENT_SIZE[blob.dtype];
-    if (blob.dataOffset < 0)
+    if (blob.dataOffset < 0) {
       throw new CheckpointError('bad-format', file, `storage ${blob.key} was never located`);
+    }
     const start = blob.dataOffset + (this.storage.elementOffset + this.offset) * size;
     const raw = blob.source.read(start, this.span * size);
     const values = decodeFloat32(
@@ -159,5 +177,8 @@ export const TORCH_GLOBALS: ReadonlyMap<string, GlobalImpl> = new Map<string, Gl
   ['collections.OrderedDict', ORDERED_DICT],
   ['torch._utils._rebuild_tensor_v2', REBUILD_TENSOR_V2],
   // Storage classes are only ever named inside persistent ids, never called.
-  ...[...STORAGE_DTYPES.keys()].map((name): [string, GlobalImpl] => [name, {}]),
+  ...[...STORAGE_DTYPES.keys(), ...UNSUPPORTED_STORAGES].map((name): [string, GlobalImpl] => [
+    name,
+    {},
+  ]),
 ]);

@@ -62,15 +62,17 @@ function loadZip(
       throw new CheckpointError('bad-format', file, 'unknown persistent id');
     }
     const [, type, key, , size] = pid;
-    if (typeof key !== 'string')
+    if (typeof key !== 'string') {
       throw new CheckpointError('bad-format', file, 'storage key is not a string');
+    }
     let blob = blobs.get(key);
     if (blob === undefined) {
       const dtype = storageDtype(type, file);
       const numel = intArg(size, file, `storage ${key} size`);
       const entry = zip.entries.get(`${prefix}data/${key}`);
-      if (entry === undefined)
+      if (entry === undefined) {
         throw new CheckpointError('bad-format', file, `storage ${prefix}data/${key} is missing`);
+      }
       if (numel * ELEMENT_SIZE[dtype] > entry.uncompressedSize) {
         throw new CheckpointError(
           'bad-shape',
@@ -177,8 +179,9 @@ export function stateDictAt(checkpoint: TorchCheckpoint, path: readonly string[]
 /** The tensor at `path`, e.g. `['latent_avg']`. */
 export function tensorAt(checkpoint: TorchCheckpoint, path: readonly string[]): LazyTensor {
   const node = valueAt(checkpoint, path);
-  if (!isLazyTensor(node))
+  if (!isLazyTensor(node)) {
     throw new CheckpointError('bad-format', checkpoint.file, `${describe(path)} is not a tensor`);
+  }
   return node;
 }
 
@@ -190,8 +193,9 @@ export function requireTensor(
   expectedRank?: number,
 ): LazyTensor {
   const tensor = sd.get(key);
-  if (tensor === undefined)
+  if (tensor === undefined) {
     throw new CheckpointError('missing-key', file, `state dict has no tensor ${key}`);
+  }
   if (expectedRank !== undefined && tensor.shape.length !== expectedRank) {
     throw new CheckpointError(
       'bad-shape',

@@ -140,8 +140,9 @@ export class ZipArchive {
       const extraLength = dv.getUint16(p + 30, true);
       const commentLength = dv.getUint16(p + 32, true);
       const end = p + 46 + nameLength + extraLength + commentLength;
-      if (end > dir.length)
+      if (end > dir.length) {
         throw new CheckpointError('bad-format', file, `zip directory entry ${n} overruns`);
+      }
       const rawName = dir.subarray(p + 46, p + 46 + nameLength);
       // Bit 11 marks UTF-8 names; otherwise the spec says CP437, for which latin1 is close enough
       // for the ASCII names torch writes.
@@ -227,8 +228,9 @@ export class ZipArchive {
         `zip entry ${entry.name} is compressed (method ${entry.method}); tensor data must be stored`,
       );
     }
-    if (entry.flags & 1)
+    if (entry.flags & 1) {
       throw new CheckpointError('unsupported', this.file, `zip entry ${entry.name} is encrypted`);
+    }
     return this.dataOffset(entry);
   }
 
@@ -242,8 +244,9 @@ export class ZipArchive {
         `zip entry ${entry.name} is larger than ${maxBytes} bytes`,
       );
     }
-    if (entry.flags & 1)
+    if (entry.flags & 1) {
       throw new CheckpointError('unsupported', file, `zip entry ${entry.name} is encrypted`);
+    }
     const raw = readAt(this.fd, file, this.dataOffset(entry), entry.compressedSize);
     if (entry.method === 0) return raw;
     if (entry.method !== 8) {

@@ -1,0 +1,10 @@
+export { CheckpointError } from './errors.ts';
+export type { CheckpointErrorCode } from './errors.ts';
+export { isLazyTensor, numel, tensorOf } from './tensor.ts';
+export type { DType, LazyTensor, StateDict } from './tensor.ts';
+export { openTorchCheckpoint, requireTensor, stateDictAt, tensorAt, valueAt } from './torch.ts';
+export type { TorchCheckpoint } from './torch.ts';
+export { readNpy } from './npy.ts';
+export type { NpyContent } from './npy.ts';
+export { PyGlobal, PyObject, isList, isTuple } from './pickle.ts';
+export type { PyDict, PyValue } from './pickle.ts';
