@@ -2,7 +2,16 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'models/**', 'test/fixtures/**', 'test/output/**', 'bench/results/**', 'scratch/**'] },
+  {
+    ignores: [
+      'node_modules/**',
+      'models/**',
+      'test/fixtures/**',
+      'test/output/**',
+      'bench/results/**',
+      'scratch/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -23,7 +23,8 @@ export async function pastiche(...args: string[]): Promise<{ stdout: string; std
 
 /** `max|ours − ref| ≤ 1e-3 · max(1, max|ref|)`: the parity bar of the fixtures. */
 export function parity(ours: Float32Array, ref: Float32Array): { error: number; bar: number } {
-  if (ours.length !== ref.length) throw new Error(`length ${ours.length} ≠ reference ${ref.length}`);
+  if (ours.length !== ref.length)
+    throw new Error(`length ${ours.length} ≠ reference ${ref.length}`);
   let error = 0;
   let peak = 0;
   for (let i = 0; i < ref.length; i++) {

@@ -4,7 +4,15 @@
  * codes (T_s → ModRes after the coarse convs) and colour codes (T_c, blended per slot).
  */
 import { float, GraphBuilder, type Value } from '../onnx/builder.ts';
-import { INSTANCE_NORM_EPS, LRELU_GAIN, equalizedScale, conv2d, leakyRelu, linear, scaled } from './layers.ts';
+import {
+  INSTANCE_NORM_EPS,
+  LRELU_GAIN,
+  equalizedScale,
+  conv2d,
+  leakyRelu,
+  linear,
+  scaled,
+} from './layers.ts';
 import type { Params } from './params.ts';
 import { mlp, styledConv, synthesisLayout, toRgb, type SynthesisLayout } from './stylegan2.ts';
 
@@ -27,16 +35,24 @@ function adaIn(g: GraphBuilder, x: Value, r: Value, p: Params, channels: number)
   const [gamma, beta] = g.opN('Split', [gb, g.constInt([channels, channels])], 2, { axis: 1 });
   const ones = g.constFloat(new Array<number>(channels).fill(1));
   const zeros = g.constFloat(new Array<number>(channels).fill(0));
-  const norm = g.op('InstanceNormalization', [x, ones, zeros], { epsilon: float(INSTANCE_NORM_EPS) });
+  const norm = g.op('InstanceNormalization', [x, ones, zeros], {
+    epsilon: float(INSTANCE_NORM_EPS),
+  });
   const axes = g.constInt([2, 3]);
-  return g.op('Add', [g.op('Mul', [norm, g.op('Unsqueeze', [gamma!, axes])]), g.op('Unsqueeze', [beta!, axes])]);
+  return g.op('Add', [
+    g.op('Mul', [norm, g.op('Unsqueeze', [gamma!, axes])]),
+    g.op('Unsqueeze', [beta!, axes]),
+  ]);
 }
 
 /** ConvLayer(C, C, 3): EqualConv2d without bias, then FusedLeakyReLU (its bias, gain folded). */
 function convLayer(g: GraphBuilder, x: Value, p: Params): Value {
   const w = p.get('0.weight', 4);
   const bias = scaled(p.get('1.bias', 1).data, LRELU_GAIN);
-  return leakyRelu(g, conv2d(g, x, `${p.prefix}0.weight`, w, { scale: equalizedScale(w.shape) * LRELU_GAIN, bias }));
+  return leakyRelu(
+    g,
+    conv2d(g, x, `${p.prefix}0.weight`, w, { scale: equalizedScale(w.shape) * LRELU_GAIN, bias }),
+  );
 }
 
 /** ModRes (AdaResBlock): `x + w · conv2(AdaIN2(conv(AdaIN1(x, r)), r))`. */
@@ -75,7 +91,12 @@ export function buildGenerator(g: GraphBuilder, p: Params): GeneratorLayout {
   const row = (x: Value, k: number): Value => g.op('Squeeze', [slot(x, k), g.constInt([1])]);
 
   // Structure codes: T_s over the structure rows of the extrinsic code.
-  const coarse = g.op('Slice', [exstyle, g.constInt([0]), g.constInt([nStructure]), g.constInt([1])]);
+  const coarse = g.op('Slice', [
+    exstyle,
+    g.constInt([0]),
+    g.constInt([nStructure]),
+    g.constInt([1]),
+  ]);
   const structure = g.scope('style', () => mlp(g, coarse, p.at('style')));
 
   const weight = (k: number): Value => row(weights, k);
@@ -95,18 +116,28 @@ export function buildGenerator(g: GraphBuilder, p: Params): GeneratorLayout {
 
   const constant = gen.get('input.input', 4);
   let out: Value = g.weight('generator.input.input', constant.shape, constant.data);
-  out = g.scope('generator.conv1', () => styledConv(g, out, style(0), noises[0]!, gen.at('conv1'), false));
+  out = g.scope('generator.conv1', () =>
+    styledConv(g, out, style(0), noises[0]!, gen.at('conv1'), false),
+  );
   out = afterConv(out, 0);
-  let skip = g.scope('generator.to_rgb1', () => toRgb(g, out, style(1), undefined, gen.at('to_rgb1')));
+  let skip = g.scope('generator.to_rgb1', () =>
+    toRgb(g, out, style(1), undefined, gen.at('to_rgb1')),
+  );
   const convs = gen.at('convs');
   for (let i = 1; i < n - 1; i += 2) {
-    out = g.scope(`generator.convs.${i - 1}`, () => styledConv(g, out, style(i), noises[i]!, convs.at(i - 1), true));
+    out = g.scope(`generator.convs.${i - 1}`, () =>
+      styledConv(g, out, style(i), noises[i]!, convs.at(i - 1), true),
+    );
     out = afterConv(out, i);
-    out = g.scope(`generator.convs.${i}`, () => styledConv(g, out, style(i + 1), noises[i + 1]!, convs.at(i), false));
+    out = g.scope(`generator.convs.${i}`, () =>
+      styledConv(g, out, style(i + 1), noises[i + 1]!, convs.at(i), false),
+    );
     out = afterConv(out, i + 1);
     const rgb = gen.at('to_rgbs').at((i - 1) / 2);
     const previous = skip;
-    skip = g.scope(`generator.to_rgbs.${(i - 1) / 2}`, () => toRgb(g, out, style(i + 2), previous, rgb));
+    skip = g.scope(`generator.to_rgbs.${(i - 1) / 2}`, () =>
+      toRgb(g, out, style(i + 2), previous, rgb),
+    );
   }
   g.output(skip, 'image', ['B', 3, size, size]);
   return layout;

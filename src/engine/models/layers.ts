@@ -76,7 +76,10 @@ export function linear(g: GraphBuilder, x: Value, p: Params, options: LinearOpti
   const [out, inp] = w.shape as [number, number];
   const gain = activate ? LRELU_GAIN : 1;
   const k = (equalized ? lrMul / Math.sqrt(inp) : 1) * gain;
-  let y = g.op('MatMul', [x, g.weight(`${p.prefix}weight`, [inp, out], scaled(transposed(w.data, out, inp), k))]);
+  let y = g.op('MatMul', [
+    x,
+    g.weight(`${p.prefix}weight`, [inp, out], scaled(transposed(w.data, out, inp), k)),
+  ]);
   if (p.has('bias')) {
     const b = p.get('bias', 1);
     y = g.op('Add', [y, g.weight(`${p.prefix}bias`, [out], scaled(b.data, lrMul * gain))]);
@@ -94,7 +97,13 @@ export interface ConvOptions {
 }
 
 /** A 2-D convolution with a constant weight [Cout, Cin, k, k]. */
-export function conv2d(g: GraphBuilder, x: Value, name: string, w: Param, o: ConvOptions = {}): Value {
+export function conv2d(
+  g: GraphBuilder,
+  x: Value,
+  name: string,
+  w: Param,
+  o: ConvOptions = {},
+): Value {
   const { stride = 1, scale = 1 } = o;
   const k = w.shape[2]!;
   const pad = o.pad ?? Math.floor(k / 2);

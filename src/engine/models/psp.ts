@@ -28,7 +28,14 @@ export interface EncoderLayout {
 }
 
 /** Conv (bias-free) followed by a BatchNorm, as one conv with bias. */
-function convBn(g: GraphBuilder, x: Value, w: Param, bn: Params, name: string, stride: number): Value {
+function convBn(
+  g: GraphBuilder,
+  x: Value,
+  w: Param,
+  bn: Params,
+  name: string,
+  stride: number,
+): Value {
   const { weight, bias } = foldBatchNorm(w, bn);
   return conv2d(g, x, name, weight, { stride, bias });
 }
@@ -47,12 +54,21 @@ function irSeUnit(g: GraphBuilder, x: Value, p: Params, stride: number): Value {
   // Squeeze-and-excitation: a per-channel gate from the globally pooled features.
   let gate = g.op('GlobalAveragePool', [h]);
   gate = g.op('Relu', [conv2d(g, gate, `${res.prefix}5.fc1.weight`, res.get('5.fc1.weight', 4))]);
-  gate = g.op('Sigmoid', [conv2d(g, gate, `${res.prefix}5.fc2.weight`, res.get('5.fc2.weight', 4))]);
+  gate = g.op('Sigmoid', [
+    conv2d(g, gate, `${res.prefix}5.fc2.weight`, res.get('5.fc2.weight', 4)),
+  ]);
   h = g.op('Mul', [h, gate]);
 
   let shortcut = x;
   if (p.has('shortcut_layer.0.weight')) {
-    shortcut = convBn(g, x, p.get('shortcut_layer.0.weight', 4), p.at('shortcut_layer.1'), `${p.prefix}shortcut_layer.0.weight`, stride);
+    shortcut = convBn(
+      g,
+      x,
+      p.get('shortcut_layer.0.weight', 4),
+      p.at('shortcut_layer.1'),
+      `${p.prefix}shortcut_layer.0.weight`,
+      stride,
+    );
   } else if (stride > 1) {
     shortcut = g.op('MaxPool', [x], { kernel_shape: [1, 1], strides: [stride, stride] });
   }
@@ -80,7 +96,9 @@ function upsampleAdd(g: GraphBuilder, x: Value, lateral: Value, p: Params): Valu
     mode: 'linear',
     coordinate_transformation_mode: 'align_corners',
   });
-  const lat = conv2d(g, lateral, `${p.prefix}weight`, p.get('weight', 4), { bias: p.get('bias', 1).data });
+  const lat = conv2d(g, lateral, `${p.prefix}weight`, p.get('weight', 4), {
+    bias: p.get('bias', 1).data,
+  });
   return g.op('Add', [up, lat]);
 }
 
@@ -88,21 +106,39 @@ function upsampleAdd(g: GraphBuilder, x: Value, lateral: Value, p: Params): Valu
  * Builds `encoder.onnx`: `image` [B,3,256,256] in [-1,1] → `codes` [B,n,D], the z+ content code
  * with `latentAvg` added (pass `undefined` when the checkpoint was trained without it).
  */
-export function buildEncoder(g: GraphBuilder, p: Params, latentAvg: Param | undefined): EncoderLayout {
+export function buildEncoder(
+  g: GraphBuilder,
+  p: Params,
+  latentAvg: Param | undefined,
+): EncoderLayout {
   const body = p.at('body');
   const units = body.count('res_layer.1.weight');
   const stages = STAGES[units];
   if (!stages) {
-    throw new CheckpointError('unsupported', p.file, `${units} IR-SE units in ${p.prefix}body: not a 50/100/152-layer backbone`);
+    throw new CheckpointError(
+      'unsupported',
+      p.file,
+      `${units} IR-SE units in ${p.prefix}body: not a 50/100/152-layer backbone`,
+    );
   }
   const nLatent = p.at('styles').count('linear.weight');
   const styleDim = p.shape('styles.0.linear.weight', 2)[0]!;
 
   const image = g.input('image', ['B', 3, ENCODER_INPUT_SIZE, ENCODER_INPUT_SIZE]);
   let x = g.scope('encoder.input_layer', () => {
-    const h = convBn(g, image, p.get('input_layer.0.weight', 4), p.at('input_layer.1'), `${p.prefix}input_layer.0.weight`, 1);
+    const h = convBn(
+      g,
+      image,
+      p.get('input_layer.0.weight', 4),
+      p.at('input_layer.1'),
+      `${p.prefix}input_layer.0.weight`,
+      1,
+    );
     const slope = p.get('input_layer.2.weight', 1);
-    return g.op('PRelu', [h, g.weight(`${p.prefix}input_layer.2.weight`, [slope.data.length, 1, 1], slope.data)]);
+    return g.op('PRelu', [
+      h,
+      g.weight(`${p.prefix}input_layer.2.weight`, [slope.data.length, 1, 1], slope.data),
+    ]);
   });
   // Feature taps at the end of stages 2, 3 and 4 (c1 64², c2 32², c3 16² for a 256² input).
   const taps: Value[] = [];

@@ -10,7 +10,10 @@ import type { Params } from './params.ts';
 /** lin1 → bn1 → ReLU → lin2 → bn2 → ReLU → lin_out, all linears without bias. */
 function net(g: GraphBuilder, z: Value, p: Params, slots: number, styleDim: number): Value {
   let h = z;
-  for (const [lin, bn] of [['lin1', 'bn1'], ['lin2', 'bn2']] as const) {
+  for (const [lin, bn] of [
+    ['lin1', 'bn1'],
+    ['lin2', 'bn2'],
+  ] as const) {
     const w = p.get(`${lin}.weight`, 2);
     const [out, inp] = w.shape as [number, number];
     const { a, c } = batchNormAffine(p.at(bn));
@@ -47,7 +50,15 @@ export function buildSampler(
   color.expect('lin1.weight', 'input width', color.shape('lin1.weight', 2)[1]!, zDim);
   const nColor = color.shape('lin_out.weight', 2)[0]! / styleDim;
   const z = g.input('z', ['B', zDim]);
-  g.output(g.scope('structure', () => net(g, z, structure, nStructure, styleDim)), 'structure', ['B', nStructure, styleDim]);
-  g.output(g.scope('color', () => net(g, z, color, nColor, styleDim)), 'color', ['B', nColor, styleDim]);
+  g.output(
+    g.scope('structure', () => net(g, z, structure, nStructure, styleDim)),
+    'structure',
+    ['B', nStructure, styleDim],
+  );
+  g.output(
+    g.scope('color', () => net(g, z, color, nColor, styleDim)),
+    'color',
+    ['B', nColor, styleDim],
+  );
   return { zDim, nColor };
 }

@@ -32,7 +32,14 @@ export function mlp(g: GraphBuilder, x: Value, p: Params): Value {
 const firKernel = (p: Params, key: string): Float32Array => p.get(key, 2).data;
 
 /** A per-channel FIR filter [k, k] applied depthwise (upfirdn2d without up/down). */
-function depthwise(g: GraphBuilder, x: Value, name: string, channels: number, kernel: Float32Array, pad: number): Value {
+function depthwise(
+  g: GraphBuilder,
+  x: Value,
+  name: string,
+  channels: number,
+  kernel: Float32Array,
+  pad: number,
+): Value {
   const k = Math.round(Math.sqrt(kernel.length));
   const w = new Float32Array(channels * kernel.length);
   // upfirdn2d convolves (flips the kernel); ONNX Conv correlates.
@@ -53,12 +60,16 @@ function upsampleSkip(g: GraphBuilder, skip: Value, p: Params): Value {
   const w = new Float32Array(channels * kernel.length);
   for (let c = 0; c < channels; c++) w.set(kernel, c * kernel.length);
   // upfirdn2d gives out[j] = Σ x[i]·K[j + 1 − 2i], which is ConvTranspose with pad 1 (→ 2H).
-  return g.op('ConvTranspose', [skip, g.weight(`${p.prefix}upsample.kernel`, [channels, 1, k, k], w)], {
-    group: channels,
-    kernel_shape: [k, k],
-    strides: [2, 2],
-    pads: [1, 1, 1, 1],
-  });
+  return g.op(
+    'ConvTranspose',
+    [skip, g.weight(`${p.prefix}upsample.kernel`, [channels, 1, k, k], w)],
+    {
+      group: channels,
+      kernel_shape: [k, k],
+      strides: [2, 2],
+      pads: [1, 1, 1, 1],
+    },
+  );
 }
 
 interface ModConv {
@@ -95,10 +106,17 @@ function modulatedConv(
   let y: Value;
   if (o.upsample) {
     // conv_transpose2d(stride 2, pad 0) then a blur with pad (1,1): 2H+1 → 2H.
-    y = g.op('ConvTranspose', [xs, g.weight(`${p.prefix}conv.weight`, [inp, out, k, k], swapConvAxes(weight, out, inp, k * k))], {
-      kernel_shape: [k, k],
-      strides: [2, 2],
-    });
+    y = g.op(
+      'ConvTranspose',
+      [
+        xs,
+        g.weight(`${p.prefix}conv.weight`, [inp, out, k, k], swapConvAxes(weight, out, inp, k * k)),
+      ],
+      {
+        kernel_shape: [k, k],
+        strides: [2, 2],
+      },
+    );
   } else {
     const pad = Math.floor(k / 2);
     y = g.op('Conv', [xs, g.weight(`${p.prefix}conv.weight`, [out, inp, k, k], weight)], {
@@ -117,8 +135,13 @@ function modulatedConv(
         w2[ic * out + oc] = sum / gain ** 2;
       }
     }
-    const energy = g.op('MatMul', [g.op('Mul', [s, s]), g.weight(`${p.prefix}conv.weight_sq`, [inp, out], w2)]);
-    const d = g.op('Reciprocal', [g.op('Sqrt', [g.op('Add', [energy, g.constFloat([DEMOD_EPS / gain ** 2])])])]);
+    const energy = g.op('MatMul', [
+      g.op('Mul', [s, s]),
+      g.weight(`${p.prefix}conv.weight_sq`, [inp, out], w2),
+    ]);
+    const d = g.op('Reciprocal', [
+      g.op('Sqrt', [g.op('Add', [energy, g.constFloat([DEMOD_EPS / gain ** 2])])]),
+    ]);
     y = g.op('Mul', [y, g.op('Unsqueeze', [d, g.constInt([2, 3])])]);
   } else if (gain !== 1) {
     throw new Error('a gain needs demodulation to fold into');
@@ -134,17 +157,36 @@ function modulatedConv(
  * folded into the demodulation, the noise strength and the bias (lrelu(k·y) = k·lrelu(y)).
  * `noise` is a [1,1,H,W] graph input, so a caller may supply fresh noise.
  */
-export function styledConv(g: GraphBuilder, x: Value, style: Value, noise: Value, p: Params, upsample: boolean): Value {
+export function styledConv(
+  g: GraphBuilder,
+  x: Value,
+  style: Value,
+  noise: Value,
+  p: Params,
+  upsample: boolean,
+): Value {
   let y = modulatedConv(g, x, style, p, { demodulate: true, upsample, gain: LRELU_GAIN });
   const strength = p.get('noise.weight', 1);
-  y = g.op('Add', [y, g.op('Mul', [noise, g.weight(`${p.prefix}noise.weight`, [1], scaled(strength.data, LRELU_GAIN))])]);
+  y = g.op('Add', [
+    y,
+    g.op('Mul', [
+      noise,
+      g.weight(`${p.prefix}noise.weight`, [1], scaled(strength.data, LRELU_GAIN)),
+    ]),
+  ]);
   const bias = p.get('activate.bias', 1);
   y = g.op('Add', [y, channelConst(g, `${p.prefix}activate.bias`, scaled(bias.data, LRELU_GAIN))]);
   return leakyRelu(g, y);
 }
 
 /** ToRGB: a 1×1 modulated conv without demodulation, plus bias, plus the upsampled skip. */
-export function toRgb(g: GraphBuilder, x: Value, style: Value, skip: Value | undefined, p: Params): Value {
+export function toRgb(
+  g: GraphBuilder,
+  x: Value,
+  style: Value,
+  skip: Value | undefined,
+  p: Params,
+): Value {
   let y = modulatedConv(g, x, style, p, { demodulate: false, upsample: false });
   const bias = p.get('bias', 4);
   y = g.op('Add', [y, g.weight(`${p.prefix}bias`, bias.shape, bias.data)]);
@@ -183,6 +225,10 @@ export function synthesisLayout(p: Params): SynthesisLayout {
 export function buildMapping(g: GraphBuilder, p: Params): { styleDim: number; depth: number } {
   const styleDim = p.shape('1.weight', 2)[1]!;
   const z = g.input('z', ['N', styleDim]);
-  g.output(g.scope(p.prefix.slice(0, -1), () => mlp(g, z, p)), 'w', ['N', styleDim]);
+  g.output(
+    g.scope(p.prefix.slice(0, -1), () => mlp(g, z, p)),
+    'w',
+    ['N', styleDim],
+  );
   return { styleDim, depth: p.count('weight', 1) };
 }
