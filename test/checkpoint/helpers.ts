@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { deflateRawSync } from 'node:zlib';
+import zlib from 'node:zlib';
 import { CheckpointError } from '../../src/engine/checkpoint/index.ts';
 import type { CheckpointErrorCode } from '../../src/engine/checkpoint/index.ts';
 
@@ -169,10 +169,76 @@ export interface TensorSpec {
   readonly stride: readonly number[];
 }
 
+/** Writes one value into a pickle being built, e.g. a root dict's entry. */
+export type PickleValue = (w: PickleWriter) => void;
+
 /**
- * Pickles `{wrapKey: OrderedDict(key → tensor)}` the way torch.save does (REDUCE of
- * `_rebuild_tensor_v2` over a BINPERSID storage). Legacy ids carry a sixth, None, element;
- * `padding` adds a string of that length to the root dict.
+ * A tensor the way torch.save pickles it: REDUCE of `_rebuild_tensor_v2` over a BINPERSID
+ * storage. Legacy ids carry a sixth, None, element.
+ */
+export function pickleTensor(w: PickleWriter, t: TensorSpec, legacy = false): void {
+  w.global('torch._utils', '_rebuild_tensor_v2').mark();
+  w.mark().str('storage').global('torch', t.type).str(t.storage).str('cpu').int(t.numel);
+  if (legacy) w.none();
+  w.tuple()
+    .persid()
+    .int(t.offset ?? 0);
+  w.mark();
+  for (const d of t.size) w.int(d);
+  w.tuple().mark();
+  for (const s of t.stride) w.int(s);
+  w.tuple().bool(false).global('collections', 'OrderedDict').tupleN(0).reduce().tuple().reduce();
+}
+
+/** `OrderedDict(key → tensor)`, i.e. a module's `state_dict()`. */
+export const stateDictValue =
+  (tensors: Iterable<TensorSpec>, legacy = false): PickleValue =>
+  (w) => {
+    w.global('collections', 'OrderedDict').tupleN(0).reduce().mark();
+    for (const t of tensors) {
+      w.str(t.key);
+      pickleTensor(w, t, legacy);
+    }
+    w.setitems();
+  };
+
+export const tensorValue =
+  (t: TensorSpec): PickleValue =>
+  (w) =>
+    pickleTensor(w, t);
+
+export type PyScalar = string | number | boolean | null;
+
+/** A plain dict of Python scalars, like pSp's `opts` (`vars(argparse.Namespace)`). */
+export const scalarDictValue =
+  (entries: Readonly<Record<string, PyScalar>>): PickleValue =>
+  (w) => {
+    w.emptyDict().mark();
+    for (const [key, v] of Object.entries(entries)) {
+      w.str(key);
+      if (v === null) w.none();
+      else if (typeof v === 'string') w.str(v);
+      else if (typeof v === 'boolean') w.bool(v);
+      // JS has one number type; integral values become Python ints, the rest floats.
+      else if (Number.isInteger(v)) w.int(v);
+      else w.float(v);
+    }
+    w.setitems();
+  };
+
+/** torch.save's pickle of a root dict holding `entries` in order. */
+export function rootDictPickle(entries: Readonly<Record<string, PickleValue>>): Uint8Array {
+  const w = new PickleWriter().proto(2).emptyDict().mark();
+  for (const [key, value] of Object.entries(entries)) {
+    w.str(key);
+    value(w);
+  }
+  return w.setitems().stop().toBytes();
+}
+
+/**
+ * Pickles `{wrapKey: OrderedDict(key → tensor)}` the way torch.save does; `padding` adds a
+ * string of that length to the root dict.
  */
 export function stateDictPickle(
   wrapKey: string,
@@ -180,25 +246,11 @@ export function stateDictPickle(
   legacy = false,
   padding = 0,
 ): Uint8Array {
-  const w = new PickleWriter().proto(2).emptyDict().mark().str(wrapKey);
-  w.global('collections', 'OrderedDict').tupleN(0).reduce().mark();
-  for (const t of tensors) {
-    w.str(t.key).global('torch._utils', '_rebuild_tensor_v2').mark();
-    w.mark().str('storage').global('torch', t.type).str(t.storage).str('cpu').int(t.numel);
-    if (legacy) w.none();
-    w.tuple()
-      .persid()
-      .int(t.offset ?? 0);
-    w.mark();
-    for (const d of t.size) w.int(d);
-    w.tuple().mark();
-    for (const s of t.stride) w.int(s);
-    w.tuple().bool(false).global('collections', 'OrderedDict').tupleN(0).reduce().tuple().reduce();
-  }
-  w.setitems();
-  // An extra root entry that makes the pickle as large as a test needs.
-  if (padding > 0) w.str('padding').str('p'.repeat(padding));
-  return w.setitems().stop().toBytes();
+  return rootDictPickle({
+    [wrapKey]: stateDictValue(tensors, legacy),
+    // An extra root entry that makes the pickle as large as a test needs.
+    ...(padding > 0 && { padding: (w: PickleWriter) => w.str('p'.repeat(padding)) }),
+  });
 }
 
 const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
@@ -207,11 +259,15 @@ const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
   return c >>> 0;
 });
 
-function crc32(bytes: Uint8Array): number {
+function tableCrc32(bytes: Uint8Array): number {
   let c = 0xffffffff;
   for (const b of bytes) c = (CRC_TABLE[(c ^ b) & 0xff] ?? 0) ^ (c >>> 8);
   return (c ^ 0xffffffff) >>> 0;
 }
+
+// zlib.crc32 (Node ≥ 20.15) is native and ~100× faster, which matters for gigabyte benchmark
+// files; the table loop keeps older Node 20 releases working.
+const crc32: (bytes: Uint8Array) => number = zlib.crc32 ?? tableCrc32;
 
 export interface ZipFileEntry {
   readonly name: string;
@@ -222,20 +278,23 @@ export interface ZipFileEntry {
 
 /**
  * Writes a zip the way torch does (stored entries, local extra field padding data to 64 bytes),
- * optionally forcing ZIP64 records so that path is exercised on a small file.
+ * optionally forcing ZIP64 records so that path is exercised on a small file. Entries are
+ * consumed one at a time, so a generator can produce gigabytes without holding them all.
  */
-export function writeZip(file: string, entries: readonly ZipFileEntry[], zip64 = false): void {
+export function writeZip(file: string, entries: Iterable<ZipFileEntry>, zip64 = false): void {
   const fd = fs.openSync(file, 'w');
   const central: Buffer[] = [];
   let pos = 0;
+  let count = 0;
   const write = (b: Uint8Array): void => {
     fs.writeSync(fd, b, 0, b.length, pos);
     pos += b.length;
   };
   for (const e of entries) {
+    count++;
     const name = Buffer.from(e.name);
     const payload =
-      e.data instanceof Uint8Array ? (e.deflate ? deflateRawSync(e.data) : e.data) : null;
+      e.data instanceof Uint8Array ? (e.deflate ? zlib.deflateRawSync(e.data) : e.data) : null;
     const size = e.data instanceof Uint8Array ? e.data.length : e.data.sparse;
     const csize = payload?.length ?? size;
     const headerAt = pos;
@@ -289,8 +348,8 @@ export function writeZip(file: string, entries: readonly ZipFileEntry[], zip64 =
     const recordAt = pos;
     record.writeUInt32LE(0x06064b50, 0);
     record.writeBigUInt64LE(44n, 4);
-    record.writeBigUInt64LE(BigInt(entries.length), 24);
-    record.writeBigUInt64LE(BigInt(entries.length), 32);
+    record.writeBigUInt64LE(BigInt(count), 24);
+    record.writeBigUInt64LE(BigInt(count), 32);
     record.writeBigUInt64LE(BigInt(dir.length), 40);
     record.writeBigUInt64LE(BigInt(dirAt), 48);
     const locator = Buffer.alloc(20);
@@ -303,8 +362,8 @@ export function writeZip(file: string, entries: readonly ZipFileEntry[], zip64 =
     eocd.writeUInt32LE(0xffffffff, 12);
     eocd.writeUInt32LE(0xffffffff, 16);
   } else {
-    eocd.writeUInt16LE(entries.length, 8);
-    eocd.writeUInt16LE(entries.length, 10);
+    eocd.writeUInt16LE(count, 8);
+    eocd.writeUInt16LE(count, 10);
     eocd.writeUInt32LE(dir.length, 12);
     eocd.writeUInt32LE(dirAt, 16);
   }
@@ -332,4 +391,49 @@ export function writeNpy(
   if (version === 1) head.writeUInt16LE(text.length, 8);
   else head.writeUInt32LE(text.length, 8);
   fs.writeFileSync(file, Buffer.concat([head, Buffer.from(text, 'latin1'), data]));
+}
+
+/**
+ * What `np.save(path, obj)` writes for a Python object: a 0-d object array pickled as
+ * `_reconstruct(ndarray, (0,), b'b')` + BUILD `(1, (), dtype('O8'), False, [obj])`.
+ * `item` emits the pickled object; `module` picks numpy 1.x or 2.x naming.
+ */
+export function objectNpy(
+  file: string,
+  item: (w: PickleWriter) => void,
+  module = 'numpy.core.multiarray',
+): void {
+  const w = new PickleWriter()
+    .proto(3)
+    .global(module, '_reconstruct')
+    .put(0)
+    .global('numpy', 'ndarray')
+    .put(1);
+  w.int(0).tupleN(1).raw(0x43, 1, 0x62).tupleN(3).reduce().mark().int(1).tupleN(0);
+  w.global('numpy', 'dtype').put(2).str('O8').bool(false).bool(true).tupleN(3).reduce();
+  w.mark().int(3).str('|').none().none().none().int(-1).int(-1).int(63).tuple().build();
+  w.bool(false).emptyList();
+  item(w);
+  w.raw(0x61 /* APPEND */).tuple().build().stop();
+  writeNpy(file, "{'descr': '|O', 'fortran_order': False, 'shape': (), }", w.toBytes());
+}
+
+/**
+ * A pickled ndarray of `shape` holding `values` (float32 by default), as it appears inside
+ * such a dict: it refers to the memo entries (`_reconstruct`, `ndarray`, `dtype`) that
+ * {@link objectNpy} sets up.
+ */
+export function pickledArray(
+  w: PickleWriter,
+  shape: readonly number[],
+  values: Uint8Array,
+  code = 'f4',
+  order = '<',
+): void {
+  w.get(0).get(1).int(0).tupleN(1).raw(0x43, 1, 0x62).tupleN(3).reduce();
+  w.mark().int(1).mark();
+  for (const d of shape) w.int(d);
+  w.tuple().get(2).str(code).bool(false).bool(true).tupleN(3).reduce();
+  w.mark().int(3).str(order).none().none().none().int(-1).int(-1).int(0).tuple().build();
+  w.bool(false).bytes(values).tuple().build();
 }

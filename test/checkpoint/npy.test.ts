@@ -4,7 +4,15 @@ import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { readNpy } from '../../src/engine/checkpoint/index.ts';
 import type { LazyTensor } from '../../src/engine/checkpoint/index.ts';
-import { PickleWriter, assertCheckpointError, float32Bytes, tempDir, writeNpy } from './helpers.ts';
+import {
+  PickleWriter,
+  assertCheckpointError,
+  float32Bytes,
+  objectNpy,
+  pickledArray,
+  tempDir,
+  writeNpy,
+} from './helpers.ts';
 
 const opts = { timeout: 10000 };
 const { dir, cleanup } = tempDir();
@@ -15,47 +23,6 @@ function arrayOf(file: string): LazyTensor {
   assert.equal(content.kind, 'array');
   if (content.kind !== 'array') throw new Error('unreachable');
   return content.tensor;
-}
-
-/**
- * What `np.save(path, obj)` writes for a Python object: a 0-d object array pickled as
- * `_reconstruct(ndarray, (0,), b'b')` + BUILD `(1, (), dtype('O8'), False, [obj])`.
- * `item` emits the pickled object; `module` picks numpy 1.x or 2.x naming.
- */
-function objectNpy(
-  file: string,
-  item: (w: PickleWriter) => void,
-  module = 'numpy.core.multiarray',
-): void {
-  const w = new PickleWriter()
-    .proto(3)
-    .global(module, '_reconstruct')
-    .put(0)
-    .global('numpy', 'ndarray')
-    .put(1);
-  w.int(0).tupleN(1).raw(0x43, 1, 0x62).tupleN(3).reduce().mark().int(1).tupleN(0);
-  w.global('numpy', 'dtype').put(2).str('O8').bool(false).bool(true).tupleN(3).reduce();
-  w.mark().int(3).str('|').none().none().none().int(-1).int(-1).int(63).tuple().build();
-  w.bool(false).emptyList();
-  item(w);
-  w.raw(0x61 /* APPEND */).tuple().build().stop();
-  writeNpy(file, "{'descr': '|O', 'fortran_order': False, 'shape': (), }", w.toBytes());
-}
-
-/** A pickled float32 ndarray of `shape` holding `values`, as it appears inside such a dict. */
-function pickledArray(
-  w: PickleWriter,
-  shape: readonly number[],
-  values: Uint8Array,
-  code = 'f4',
-  order = '<',
-): void {
-  w.get(0).get(1).int(0).tupleN(1).raw(0x43, 1, 0x62).tupleN(3).reduce();
-  w.mark().int(1).mark();
-  for (const d of shape) w.int(d);
-  w.tuple().get(2).str(code).bool(false).bool(true).tupleN(3).reduce();
-  w.mark().int(3).str(order).none().none().none().int(-1).int(-1).int(0).tuple().build();
-  w.bool(false).bytes(values).tuple().build();
 }
 
 describe('.npy reader', () => {
