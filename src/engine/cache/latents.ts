@@ -1,0 +1,159 @@
+import {
+  CacheFormatError,
+  decodeContent,
+  decodeStyle,
+  encodeContent,
+  encodeStyle,
+} from './codec.ts';
+import { openStore } from './stores.ts';
+
+/** Where the face was found and how it was cropped, in photo coordinates. */
+export interface Alignment {
+  /** The alignment quad's 4 corners, [x, y] each. */
+  quad: number[][];
+  /** The chosen face's box, [x, y, width, height]. */
+  box: number[];
+  /** 68 landmarks, [x, y] each. */
+  landmarks: number[][];
+  /** Faces found in the photo; the largest was used. */
+  faceCount: number;
+  /** The quad's side length before resampling. */
+  qsize: number;
+}
+
+/** A photo's encoding: the z+ content code, [nLatent, styleDim] row-major, and its alignment. */
+export interface ContentEntry {
+  code: Float32Array;
+  nLatent: number;
+  styleDim: number;
+  alignment: Alignment;
+}
+
+/** Where a style code came from: pack, seed, exemplar photo hash… Flat, so it stays JSON-safe. */
+export type StyleCodeMeta = Readonly<Record<string, string | number | boolean | null>>;
+
+/** A sampled or user-supplied exemplar code that a result used. */
+export interface StyleCodeEntry {
+  code: Float32Array;
+  meta: StyleCodeMeta;
+}
+
+export interface LatentCacheOptions {
+  /** `memory`, `sqlite://<path>` or `redis://…`; default `sqlite://data/latents.sqlite`. */
+  url?: string;
+  /** Entry lifetime; default 7 days. Each `set` starts it again. */
+  ttlMs?: number;
+  /** Key prefix, so several caches (or test runs) can share one store; default `latents`. */
+  namespace?: string;
+  /** Default 5 s: how long the first Redis connection may take before `createLatentCache` fails. */
+  connectTimeoutMs?: number;
+  /** Background store errors (a Redis reconnect); failed operations throw regardless. */
+  onError?: (error: unknown) => void;
+}
+
+/** The latent cache: photo encodings and style codes, each recorded against the user who made it. */
+export interface LatentCache {
+  getContent(photoSha256: string, encoderChecksum: string): Promise<ContentEntry | undefined>;
+  setContent(
+    photoSha256: string,
+    encoderChecksum: string,
+    entry: ContentEntry,
+    userId: string,
+  ): Promise<void>;
+  getStyleCode(key: string): Promise<StyleCodeEntry | undefined>;
+  setStyleCode(key: string, code: Float32Array, meta: StyleCodeMeta, userId: string): Promise<void>;
+  /**
+   * Deletes every entry `userId` stored and returns how many had not expired. An entry two users
+   * stored (the same photo) goes too: it derives from the forgetting user's photo, and the other
+   * user only loses a cache hit.
+   */
+  forget(userId: string): Promise<number>;
+  /** Deletes everything under this cache's namespace. */
+  clear(): Promise<void>;
+  close(): Promise<void>;
+}
+
+const DEFAULT_TTL_MS = 7 * 24 * 3600 * 1000;
+
+/**
+ * Opens the latent cache: keyed by sha256 of the photo bytes + the encoder pack's checksum, so a
+ * re-roll or a re-render never runs the encoder again. Values are stored as bytes (see `codec.ts`).
+ *
+ * @example
+ * const cache = await createLatentCache({ url: 'redis://127.0.0.1:6379' });
+ * const hit = await cache.getContent(sha, pack.checksum);
+ * if (!hit) await cache.setContent(sha, pack.checksum, await encode(photo), userId);
+ * await cache.forget(userId);
+ */
+export async function createLatentCache(options: LatentCacheOptions = {}): Promise<LatentCache> {
+  const ttlMs = options.ttlMs ?? DEFAULT_TTL_MS;
+  if (!(Number.isFinite(ttlMs) && ttlMs > 0)) {
+    throw new RangeError(`ttlMs must be a positive number of milliseconds, not ${ttlMs}`);
+  }
+  const { keyv, index, close } = await openStore({
+    url: options.url ?? 'sqlite://data/latents.sqlite',
+    namespace: options.namespace ?? 'latents',
+    connectTimeoutMs: options.connectTimeoutMs ?? 5000,
+    onError: options.onError ?? (() => undefined),
+  });
+
+  async function read<T>(key: string, decode: (bytes: Uint8Array) => T): Promise<T | undefined> {
+    let bytes: Uint8Array | undefined;
+    try {
+      bytes = await keyv.get(key);
+      return bytes && decode(bytes);
+    } catch (error) {
+      // An entry from another layout version, or damaged: a miss is always a safe answer.
+      if (!(error instanceof CacheFormatError)) throw error;
+      await keyv.delete(key);
+      return undefined;
+    }
+  }
+
+  async function write(key: string, bytes: Uint8Array, userId: string): Promise<void> {
+    if (!userId) throw new RangeError('userId must not be empty');
+    // Entry first, then the index: see user-index.ts for the race this order accepts.
+    await keyv.set(key, bytes, ttlMs);
+    await index.add(userId, key, ttlMs);
+  }
+
+  // Async methods throughout, so bad input rejects like any other failure instead of throwing.
+  return {
+    async getContent(sha, checksum) {
+      return read(contentKey(sha, checksum), decodeContent);
+    },
+    async setContent(sha, checksum, entry, userId) {
+      await write(contentKey(sha, checksum), encodeContent(entry), userId);
+    },
+    async getStyleCode(key) {
+      return read(styleKey(key), decodeStyle);
+    },
+    async setStyleCode(key, code, meta, userId) {
+      await write(styleKey(key), encodeStyle({ code, meta }), userId);
+    },
+    async forget(userId) {
+      const keys = await index.take(userId);
+      if (keys.length > 0) await keyv.deleteMany(keys.map((k) => k.key));
+      const now = Date.now();
+      return keys.filter((k) => k.expires >= now).length;
+    },
+    async clear() {
+      await keyv.clear();
+      await index.clear();
+    },
+    close,
+  };
+}
+
+function contentKey(photoSha256: string, encoderChecksum: string): string {
+  if (!/^[0-9a-f]{64}$/.test(photoSha256)) {
+    throw new RangeError(`photoSha256 must be 64 lowercase hex digits, got "${photoSha256}"`);
+  }
+  if (!encoderChecksum) throw new RangeError('encoderChecksum must not be empty');
+  return `content:${photoSha256}:${encoderChecksum}`;
+}
+
+function styleKey(key: string): string {
+  if (!key) throw new RangeError('style key must not be empty');
+  return `style:${key}`;
+}
