@@ -2,18 +2,24 @@
 import { Command } from 'commander';
 import { CheckpointError } from '../engine/checkpoint/errors.ts';
 import { PackError } from '../engine/pack/manifest.ts';
+import { UserError } from '../engine/errors.ts';
 import { registerModels } from './models.ts';
+import { registerStylize } from './stylize.ts';
 
 const program = new Command('pastiche').description(
   'DualStyleGAN portraits for Discord, Slack and a local playground',
 );
 registerModels(program);
+registerStylize(program);
 
 try {
   await program.parseAsync();
 } catch (error) {
   // Expected failures (a bad checkpoint, a broken pack) get one line, not a stack trace.
-  if (error instanceof CheckpointError || error instanceof PackError) {
+  if (error instanceof UserError) {
+    console.error(`error: ${error.userMessage}${error.detail ? ` (${error.detail})` : ''}`);
+    process.exitCode = 1;
+  } else if (error instanceof CheckpointError || error instanceof PackError) {
     console.error(`error: ${error.message}`);
     process.exitCode = 1;
   } else {

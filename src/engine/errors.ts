@@ -14,6 +14,7 @@ export type UserErrorCode =
   | 'unknown-style'
   | 'unknown-exemplar'
   | 'no-sampler'
+  | 'photo-expired'
   | 'bad-option'
   | 'cancelled'
   | 'timeout'
@@ -35,6 +36,7 @@ const MESSAGES: Record<UserErrorCode, string> = {
     'That style has no exemplar by that name or number. Use `style list` to see them.',
   'no-sampler':
     "That style can't make random styles (it has no sampler). Pick an exemplar instead.",
+  'photo-expired': "I don't have that photo any more (cached photos expire). Send it again.",
   'bad-option': 'One of the options is out of range.',
   cancelled: 'Cancelled.',
   timeout: 'That took too long and was stopped. Try again in a moment.',

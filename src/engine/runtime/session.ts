@@ -43,6 +43,9 @@ export class Model {
       interOpNumThreads: 1,
       graphOptimizationLevel: 'all',
       executionMode: 'sequential',
+      // Memory-pattern planning doubles the arena at 1024² (2.2 → 1.4 GB for the generator) and
+      // needs a second warm-up run; measured in `npm run bench`.
+      enableMemPattern: false,
       // Overridable noise inputs make ORT warn once per input; real problems are errors.
       logSeverityLevel: 3,
     });

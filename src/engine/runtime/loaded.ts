@@ -1,0 +1,200 @@
+/**
+ * A style pack and its encoder pack, loaded into ONNX Runtime sessions: the model-facing half of
+ * the engine (latent codes in, pixels out). Knows nothing about photos, users or queues.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { UserError } from '../errors.ts';
+import type { EncoderManifest, StyleManifest } from '../pack/manifest.ts';
+import type { InstalledPack } from '../pack/store.ts';
+import { createRng } from '../random.ts';
+import { Model, type SessionOptions, type TensorData } from './session.ts';
+
+/** One image to generate: rows of [n·D]; weights one per slot. */
+export interface GenerateInput {
+  /** The face's z+ code (the graph maps and truncates it). */
+  content: Float32Array;
+  /** The exemplar's W+ code: its z+ code after {@link LoadedStyle.map}. */
+  exstyle: Float32Array;
+  weights: readonly number[];
+  truncation: number;
+}
+
+const fileSize = (dir: string, name: string): number => statSync(join(dir, name)).size;
+
+/** Bytes of weights a pack's graphs hold, to budget the pack LRU. */
+export function packWeightBytes(pack: InstalledPack): number {
+  return pack.manifest.files
+    .filter((f) => f.name.endsWith('.onnx.data'))
+    .reduce((a, f) => a + f.size, 0);
+}
+
+export class LoadedEncoder {
+  private constructor(
+    readonly manifest: EncoderManifest,
+    readonly encoder: Model,
+    readonly mapping: Model,
+  ) {}
+
+  static async load(pack: InstalledPack, options: SessionOptions): Promise<LoadedEncoder> {
+    if (pack.manifest.kind !== 'encoder')
+      throw new Error(`${pack.manifest.name} is not an encoder pack`);
+    const [encoder, mapping] = await Promise.all([
+      Model.load(join(pack.dir, 'encoder.onnx'), options),
+      Model.load(join(pack.dir, 'mapping.onnx'), options),
+    ]);
+    return new LoadedEncoder(pack.manifest, encoder, mapping);
+  }
+
+  /** Aligned 256² RGB crops (HWC uint8) → z+ content codes [B, n·D]. */
+  async encode(crops: readonly Uint8Array[]): Promise<Float32Array[]> {
+    const size = this.manifest.inputSize;
+    const plane = size * size;
+    const image = new Float32Array(crops.length * 3 * plane);
+    crops.forEach((crop, b) => {
+      if (crop.length !== plane * 3)
+        throw new RangeError(`crop has ${crop.length} bytes, expected ${plane * 3}`);
+      // HWC uint8 → NCHW in [-1, 1], as pSp's transforms.Normalize([0.5]*3, [0.5]*3) does.
+      for (let i = 0; i < plane; i++) {
+        for (let c = 0; c < 3; c++)
+          image[(b * 3 + c) * plane + i] = (crop[i * 3 + c]! / 255) * 2 - 1;
+      }
+    });
+    const { codes } = await this.encoder.run({
+      image: { dims: [crops.length, 3, size, size], data: image },
+    });
+    const row = this.manifest.nLatent * this.manifest.styleDim;
+    return crops.map((_, b) => codes!.data.slice(b * row, (b + 1) * row));
+  }
+
+  async dispose(): Promise<void> {
+    await Promise.all([this.encoder.dispose(), this.mapping.dispose()]);
+  }
+}
+
+export class LoadedStyle {
+  private constructor(
+    readonly manifest: StyleManifest,
+    readonly encoder: LoadedEncoder,
+    private readonly generator: Model,
+    private readonly mapping: Model,
+    private readonly ownMapping: boolean,
+    private readonly sampler: Model | undefined,
+    /** Exemplar z+ codes, [count, n, D]. */
+    readonly codes: Float32Array,
+  ) {}
+
+  static async load(
+    pack: InstalledPack,
+    encoder: LoadedEncoder,
+    options: SessionOptions,
+  ): Promise<LoadedStyle> {
+    const m = pack.manifest;
+    if (m.kind !== 'style') throw new Error(`${m.name} is not a style pack`);
+    if (m.nLatent !== encoder.manifest.nLatent || m.styleDim !== encoder.manifest.styleDim) {
+      throw new Error(
+        `${m.name} (n=${m.nLatent}, D=${m.styleDim}) does not fit encoder ${encoder.manifest.name}`,
+      );
+    }
+    const load = (graph: string) => Model.load(join(pack.dir, `${graph}.onnx`), options);
+    const generator = await load('generator');
+    const mapping = m.ownMapping ? await load('mapping') : encoder.mapping;
+    const sampler = m.hasSampler ? await load('sampler') : undefined;
+    const bytes = readFileSync(join(pack.dir, 'codes.bin'));
+    const codes = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
+    const expected = m.exemplars.length * m.nLatent * m.styleDim;
+    if (codes.length !== expected || fileSize(pack.dir, 'codes.bin') !== expected * 4) {
+      throw new Error(`${m.name}/codes.bin holds ${codes.length} values, expected ${expected}`);
+    }
+    return new LoadedStyle(m, encoder, generator, mapping, m.ownMapping, sampler, codes);
+  }
+
+  get rowLength(): number {
+    return this.manifest.nLatent * this.manifest.styleDim;
+  }
+
+  /** The z+ code of exemplar `id`. */
+  exemplar(id: number): Float32Array {
+    if (!Number.isInteger(id) || id < 0 || id >= this.manifest.exemplars.length) {
+      throw new UserError(
+        'unknown-exemplar',
+        `${this.manifest.name} has exemplars 0–${this.manifest.exemplars.length - 1}`,
+      );
+    }
+    return this.codes.slice(id * this.rowLength, (id + 1) * this.rowLength);
+  }
+
+  /**
+   * A sampled z+ style code: structure rows from N(0,1) seeded by `structureSeed`, colour rows
+   * from `colorSeed` (the same seed for both gives the reference's shared draw).
+   */
+  async sample(structureSeed: string, colorSeed: string): Promise<Float32Array> {
+    if (!this.sampler || !this.manifest.samplerZDim)
+      throw new UserError('no-sampler', this.manifest.name);
+    const zDim = this.manifest.samplerZDim;
+    const draw = (seed: string) => createRng(`sampler:${seed}`).fillNormal(new Float32Array(zDim));
+    const same = structureSeed === colorSeed;
+    const z = new Float32Array(2 * zDim);
+    z.set(draw(structureSeed), 0);
+    z.set(same ? z.subarray(0, zDim) : draw(colorSeed), zDim);
+    const { structure, color } = await this.sampler.run({ z: { dims: [2, zDim], data: z } });
+    const d = this.manifest.styleDim;
+    const nS = this.manifest.nStructure;
+    const code = new Float32Array(this.rowLength);
+    code.set(structure!.data.subarray(0, nS * d), 0);
+    code.set(color!.data.subarray((this.manifest.nLatent - nS) * d), nS * d);
+    return code;
+  }
+
+  /** Maps z+ rows to W+ with the network this style's codes were made for. */
+  async map(zPlus: Float32Array): Promise<Float32Array> {
+    const d = this.manifest.styleDim;
+    const { w } = await this.mapping.run({ z: { dims: [zPlus.length / d, d], data: zPlus } });
+    return w!.data;
+  }
+
+  /**
+   * Generates a batch; returns raw network output [B, 3, S, S]. `noiseSeed` replaces the stored
+   * noise buffers with fresh N(0,1) noise drawn from that seed.
+   */
+  async generate(batch: readonly GenerateInput[], noiseSeed?: string): Promise<TensorData> {
+    const { nLatent: n, styleDim: d } = this.manifest;
+    const b = batch.length;
+    const content = new Float32Array(b * n * d);
+    const exstyle = new Float32Array(b * n * d);
+    const weights = new Float32Array(b * n);
+    const truncation = new Float32Array(b);
+    batch.forEach((item, i) => {
+      content.set(item.content, i * n * d);
+      exstyle.set(item.exstyle, i * n * d);
+      weights.set(item.weights, i * n);
+      truncation[i] = item.truncation;
+    });
+    const feeds: Record<string, TensorData> = {
+      content: { dims: [b, n, d], data: content },
+      exstyle: { dims: [b, n, d], data: exstyle },
+      weights: { dims: [b, n], data: weights },
+      truncation: { dims: [b], data: truncation },
+    };
+    if (noiseSeed !== undefined) {
+      const rng = createRng(`noise:${noiseSeed}`);
+      for (const port of this.generator.inputs.filter((p) => p.name.startsWith('noise_'))) {
+        const dims = port.dims as number[];
+        feeds[port.name] = {
+          dims,
+          data: rng.fillNormal(new Float32Array(dims.reduce((a, x) => a * x, 1))),
+        };
+      }
+    }
+    const { image } = await this.generator.run(feeds);
+    return image!;
+  }
+
+  async dispose(): Promise<void> {
+    await Promise.all([
+      this.generator.dispose(),
+      this.sampler?.dispose(),
+      this.ownMapping ? this.mapping.dispose() : undefined,
+    ]);
+  }
+}
