@@ -128,23 +128,21 @@ export class Engine {
 
   /** Installed style packs. */
   styles(): StyleInfo[] {
-    return this.pool
-      .stylePacks()
-      .flatMap(({ manifest: m }) =>
-        m.kind === 'style'
-          ? [
-              {
-                name: m.name,
-                size: m.size,
-                exemplars: m.exemplars,
-                defaults: m.defaults,
-                hasSampler: m.hasSampler,
-                demo: m.demo,
-                licence: m.licence,
-              },
-            ]
-          : [],
-      );
+    return this.pool.stylePacks().flatMap(({ manifest: m }) =>
+      m.kind === 'style'
+        ? [
+            {
+              name: m.name,
+              size: m.size,
+              exemplars: m.exemplars,
+              defaults: m.defaults,
+              hasSampler: m.hasSampler,
+              demo: m.demo,
+              licence: m.licence,
+            },
+          ]
+        : [],
+    );
   }
 
   /** Loads a style (and its encoder) ahead of the first request. */
@@ -153,7 +151,8 @@ export class Engine {
   }
 
   /**
-   * Queues a request. The handle reports queue position and stages, and can cancel.
+   * Queues a request. The handle reports queue position and stages, and can cancel. Throws a
+   * {@link UserError} at once for an invalid request or a full queue.
    *
    * @example
    * const job = engine.submit({ userId: 'u1', face: { kind: 'photo', bytes }, style: { kind: 'exemplar', pack: 'cartoon', exemplar: 26 } });
@@ -175,7 +174,7 @@ export class Engine {
   }
 
   /** Submits and waits. */
-  stylize(request: StylizeRequest): Promise<StylizeResult> {
+  async stylize(request: StylizeRequest): Promise<StylizeResult> {
     return this.submit(request).result;
   }
 

@@ -5,6 +5,7 @@ import type { OutputFormat } from './image/encode.ts';
 import type { DefaultWeights } from './pack/manifest.ts';
 
 const unit = z.number().min(0).max(1);
+const bytes = z.custom<Uint8Array>((v) => v instanceof Uint8Array, 'expected bytes (a Uint8Array)');
 
 /** Where the style comes from. */
 export const styleChoice = z.discriminatedUnion('kind', [
@@ -22,7 +23,7 @@ export const styleChoice = z.discriminatedUnion('kind', [
     colorSeed: z.string(),
   }),
   /** A new exemplar image, encoded like a photo (how the published codes were made). */
-  z.object({ kind: z.literal('image'), pack: z.string(), image: z.instanceof(Uint8Array) }),
+  z.object({ kind: z.literal('image'), pack: z.string(), image: bytes }),
   /** An exemplar image encoded before, by its cache key (a re-render never re-encodes). */
   z.object({ kind: z.literal('cached-image'), pack: z.string(), key: z.string() }),
 ]);
@@ -30,7 +31,7 @@ export type StyleChoice = z.infer<typeof styleChoice>;
 
 /** Where the face comes from. */
 export const faceChoice = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('photo'), bytes: z.instanceof(Uint8Array) }),
+  z.object({ kind: z.literal('photo'), bytes }),
   /** A photo encoded before, by the sha256 of its bytes. */
   z.object({ kind: z.literal('cached-photo'), key: z.string() }),
   /** No photo: a random face from a seed (the reference's "artistic portrait generation"). */

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import { readNpy } from '../../src/engine/checkpoint/npy.ts';
 import { Model, type TensorData } from '../../src/engine/runtime/session.ts';
+import { storedNoise, type NoiseFeeds } from '../../src/engine/pack/noise.ts';
 import { openPack } from '../../src/engine/pack/store.ts';
 import { TINY, parity, pastiche, tempDir } from '../helpers/packs.ts';
 
@@ -55,11 +56,15 @@ function assertParity(
 describe('parity with the reference DualStyleGAN (reference-tiny64)', () => {
   const out = tempDir('parity');
   const models: Record<string, Model> = {};
+  let noise: NoiseFeeds = {};
 
   before(async () => {
     await pastiche('models', 'import', join(TINY, 'checkpoint'), '--out', out);
     const encoder = openPack(out, 'encoder').dir;
     const cartoon = openPack(out, 'cartoon').dir;
+    const manifest = openPack(out, 'cartoon').manifest;
+    // The golden vectors use the checkpoint's stored noise buffers (randomize_noise=False).
+    if (manifest.kind === 'style') noise = storedNoise(cartoon, manifest.noiseSizes);
     models.encoder = await Model.load(join(encoder, 'encoder.onnx'));
     // The fixture's generator has a mapping network of its own (it differs from pSp's decoder).
     models.mapping = await Model.load(join(cartoon, 'mapping.onnx'));
@@ -128,6 +133,7 @@ describe('parity with the reference DualStyleGAN (reference-tiny64)', () => {
         exstyle: { dims: [b, n, d], data: w!.data },
         weights: { dims: [b, n], data: weights },
         truncation: { dims: [b], data: new Float32Array(b).fill(c.truncation) },
+        ...noise,
       });
       assertParity(t, image, golden(c.output), c.name);
     });

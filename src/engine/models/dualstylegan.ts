@@ -67,7 +67,8 @@ function modRes(g: GraphBuilder, x: Value, r: Value, w: Value, p: Params): Value
 
 /**
  * Builds `generator.onnx`: `content` [B,n,D] z+, `exstyle` [B,n,D] W+, `weights` [B,n],
- * `truncation` [B] (and optional `noise_i` [1,1,H,W] overriding the stored noise) → `image`
+ * `truncation` [B] and `noise_i` [1,1,H,W] (one per StyledConv; the pack stores the checkpoint's
+ * buffers in `noise.bin`) → `image`
  * [B,3,S,S], the raw network output.
  */
 export function buildGenerator(g: GraphBuilder, p: Params): GeneratorLayout {
@@ -80,9 +81,9 @@ export function buildGenerator(g: GraphBuilder, p: Params): GeneratorLayout {
   const exstyle = g.input('exstyle', ['B', n, d]);
   const weights = g.input('weights', ['B', n]);
   const truncation = g.input('truncation', ['B']);
-  const noises = layout.noiseSizes.map((s, i) =>
-    g.inputWithDefault(`noise_${i}`, [1, 1, s, s], gen.get(`noises.noise_${i}`, 4).data),
-  );
+  // Noise is an input, not a constant: ONNX Runtime's Node binding cannot override initializers,
+  // and fresh noise from a seed must be possible.
+  const noises = layout.noiseSizes.map((s, i) => g.input(`noise_${i}`, [1, 1, s, s]));
 
   // Intrinsic W+, truncated toward 0 (the reference passes truncation_latent = 0).
   const mapped = g.scope('generator.style', () => mlp(g, content, gen.at('style')));

@@ -145,16 +145,6 @@ export class GraphBuilder {
     return new Value(name);
   }
 
-  /**
-   * A graph input that defaults to `data` when the caller does not feed it (an initializer of
-   * the same name, which ONNX Runtime lets a feed override).
-   */
-  inputWithDefault(name: string, dims: readonly number[], data: Float32Array): Value {
-    const value = this.input(name, dims);
-    this.tensor(name, onnx.TensorProto.DataType.FLOAT, dims, bytesOf(data));
-    return value;
-  }
-
   output(value: Value, name: string, dims: readonly Dim[]): void {
     if (this.names.has(name)) throw new Error(`duplicate graph output ${name}`);
     this.names.add(name);

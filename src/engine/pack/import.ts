@@ -115,9 +115,24 @@ function codeTable(source: StyleSource, nLatent: number, styleDim: number): Uint
   return new Uint8Array(table.buffer);
 }
 
+/** The checkpoint's fixed noise buffers, concatenated: the generator's default noise inputs. */
+function noiseBuffers(p: Params, count: number): Uint8Array {
+  const buffers = Array.from(
+    { length: count },
+    (_, i) => p.get(`generator.noises.noise_${i}`, 4).data,
+  );
+  const out = new Float32Array(buffers.reduce((a, b) => a + b.length, 0));
+  let offset = 0;
+  for (const b of buffers) {
+    out.set(b, offset);
+    offset += b.length;
+  }
+  return new Uint8Array(out.buffer);
+}
+
 /**
  * Writes one style pack: `generator.onnx`, `sampler.onnx` (when the style has a sampler),
- * `codes.bin`, and `mapping.onnx` only when the style's mapping network differs from the one
+ * `codes.bin`, `noise.bin`, and `mapping.onnx` only when the style's mapping network differs from the one
  * in the shared encoder pack `encoderPack` (found in `out`).
  */
 export async function writeStylePack(
@@ -159,6 +174,7 @@ export async function writeStylePack(
     }
 
     w.writeFile('codes.bin', codeTable(source, layout.nLatent, layout.styleDim));
+    w.writeFile('noise.bin', noiseBuffers(p, layout.nNoise));
     return w.commit<StyleManifest>({
       kind: 'style',
       name,
@@ -168,6 +184,7 @@ export async function writeStylePack(
       styleDim: layout.styleDim,
       size: layout.size,
       nStructure: layout.nStructure,
+      noiseSizes: layout.noiseSizes,
       exemplars: [...source.codes.keys()],
       codeTable: source.codeTable,
       defaults: defaultWeights(name, layout.nLatent, layout.nStructure),

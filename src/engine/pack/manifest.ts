@@ -61,6 +61,8 @@ export const styleManifest = z.object({
   encoder: z.string(),
   size: z.number().int().positive(),
   nStructure: z.number().int().positive(),
+  /** Side of each `noise_i` input; `noise.bin` holds the stored buffers in this order. */
+  noiseSizes: z.array(z.number().int().positive()),
   /** Exemplar file names in id order (row i of codes.bin). */
   exemplars: z.array(z.string()),
   /** Which table of the release the codes came from. */

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { createRng } from '../random.ts';
 import { Model, type TensorData } from '../runtime/session.ts';
 import { MANIFEST, PackError, readManifest, type Manifest } from './manifest.ts';
+import { storedNoise } from './noise.ts';
 import { sha256File } from './write.ts';
 
 export interface InstalledPack {
@@ -111,7 +112,11 @@ export async function verifyPack(pack: InstalledPack): Promise<VerifyReport> {
       weights,
       truncation,
     };
-    await run('generator', code, { image: [1, 3, m.size, m.size] });
+    await run(
+      'generator',
+      { ...code, ...storedNoise(pack.dir, m.noiseSizes) },
+      { image: [1, 3, m.size, m.size] },
+    );
     if (m.ownMapping) await run('mapping', { z: normal([2, d], 'verify') }, { w: [2, d] });
     if (m.hasSampler && m.samplerZDim) {
       await run(

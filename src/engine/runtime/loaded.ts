@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { UserError } from '../errors.ts';
 import type { EncoderManifest, StyleManifest } from '../pack/manifest.ts';
 import type { InstalledPack } from '../pack/store.ts';
+import { seededNoise, storedNoise, type NoiseFeeds } from '../pack/noise.ts';
 import { createRng } from '../random.ts';
 import { Model, type SessionOptions, type TensorData } from './session.ts';
 
@@ -82,6 +83,8 @@ export class LoadedStyle {
     private readonly sampler: Model | undefined,
     /** Exemplar z+ codes, [count, n, D]. */
     readonly codes: Float32Array,
+    /** The checkpoint's noise buffers: the default, so results are deterministic and cacheable. */
+    private readonly noise: NoiseFeeds,
   ) {}
 
   static async load(
@@ -106,7 +109,8 @@ export class LoadedStyle {
     if (codes.length !== expected || fileSize(pack.dir, 'codes.bin') !== expected * 4) {
       throw new Error(`${m.name}/codes.bin holds ${codes.length} values, expected ${expected}`);
     }
-    return new LoadedStyle(m, encoder, generator, mapping, m.ownMapping, sampler, codes);
+    const noise = storedNoise(pack.dir, m.noiseSizes);
+    return new LoadedStyle(m, encoder, generator, mapping, m.ownMapping, sampler, codes, noise);
   }
 
   get rowLength(): number {
@@ -176,17 +180,9 @@ export class LoadedStyle {
       weights: { dims: [b, n], data: weights },
       truncation: { dims: [b], data: truncation },
     };
-    if (noiseSeed !== undefined) {
-      const rng = createRng(`noise:${noiseSeed}`);
-      for (const port of this.generator.inputs.filter((p) => p.name.startsWith('noise_'))) {
-        const dims = port.dims as number[];
-        feeds[port.name] = {
-          dims,
-          data: rng.fillNormal(new Float32Array(dims.reduce((a, x) => a * x, 1))),
-        };
-      }
-    }
-    const { image } = await this.generator.run(feeds);
+    const noise =
+      noiseSeed === undefined ? this.noise : seededNoise(noiseSeed, this.manifest.noiseSizes);
+    const { image } = await this.generator.run({ ...feeds, ...noise });
     return image!;
   }
 
