@@ -5,6 +5,7 @@ import type { DemoSize } from '../engine/pack/demo.ts';
 import { OFFICIAL_LICENCE, type Manifest } from '../engine/pack/manifest.ts';
 import { importOfficial } from '../engine/pack/official.ts';
 import { listPacks, openPack, verifyPack } from '../engine/pack/store.ts';
+import { registerPull } from './pull.ts';
 
 export const DEFAULT_MODELS_DIR = 'models';
 
@@ -31,6 +32,7 @@ async function timed<T>(label: string, step: () => Promise<T>): Promise<T> {
 
 export function registerModels(program: Command): void {
   const models = program.command('models').description('install and inspect style packs');
+  registerPull(models);
 
   models
     .command('import <dir>')
