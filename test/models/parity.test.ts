@@ -87,6 +87,17 @@ describe('parity with the reference DualStyleGAN (reference-tiny64)', () => {
     assert.ok(m.ownMapping);
   });
 
+  it('does not rebuild packs whose source files are unchanged', async () => {
+    const before = [openPack(out, 'encoder'), openPack(out, 'cartoon')].map(
+      (p) => p.manifest.createdAt,
+    );
+    await pastiche('models', 'import', join(TINY, 'checkpoint'), '--out', out);
+    const after = [openPack(out, 'encoder'), openPack(out, 'cartoon')].map(
+      (p) => p.manifest.createdAt,
+    );
+    assert.deepEqual(after, before);
+  });
+
   it('stores the refined exemplar codes in id order', () => {
     const m = openPack(out, 'cartoon');
     const refined = table('refined_exstyle_code.npy');

@@ -14,7 +14,14 @@ import {
   type TorchCheckpoint,
 } from '../checkpoint/torch.ts';
 import { writeEncoderPack, writeStylePack } from './import.ts';
-import { OFFICIAL_LICENCE, type Manifest } from './manifest.ts';
+import {
+  MANIFEST,
+  OFFICIAL_LICENCE,
+  PACK_FORMAT,
+  readManifest,
+  type FileEntry,
+  type Manifest,
+} from './manifest.ts';
 import { describeFile } from './write.ts';
 
 /** The shared pack official styles pair with. */
@@ -36,7 +43,28 @@ function withCheckpoint<T>(file: string, body: (c: TorchCheckpoint) => Promise<T
   return body(checkpoint).finally(() => checkpoint.close());
 }
 
+/**
+ * The installed pack `name` if it was made from exactly these source files (same sha256), so
+ * re-running an import or a pull does not rebuild a 1 GB pack for nothing.
+ */
+function installedFrom(
+  out: string,
+  name: string,
+  sources: readonly FileEntry[],
+): Manifest | undefined {
+  const dir = join(out, name);
+  if (!existsSync(join(dir, MANIFEST))) return undefined;
+  const m = readManifest(dir);
+  const same =
+    m.sources.length === sources.length &&
+    sources.every((s) => m.sources.some((t) => t.name === s.name && t.sha256 === s.sha256));
+  return same && m.format === PACK_FORMAT ? m : undefined;
+}
+
 async function importEncoder(file: string, out: string): Promise<Manifest> {
+  const sources = [await describeFile(file, basename(file))];
+  const installed = installedFrom(out, OFFICIAL_ENCODER_PACK, sources);
+  if (installed) return installed;
   return withCheckpoint(file, async (c) => {
     const opts = valueAt(c, ['opts']);
     const flag = (key: string): boolean => opts instanceof Map && opts.get(key) === true;
@@ -55,11 +83,7 @@ async function importEncoder(file: string, out: string): Promise<Manifest> {
         latentAvg: flag('start_from_latent_avg') ? tensorAt(c, ['latent_avg']) : undefined,
         file,
       },
-      {
-        sources: [await describeFile(file, basename(file))],
-        licence: OFFICIAL_LICENCE,
-        demo: false,
-      },
+      { sources, licence: OFFICIAL_LICENCE, demo: false },
     );
   });
 }
@@ -85,6 +109,8 @@ async function importStyle(dir: string, name: string, out: string): Promise<Mani
   const samplerFile = join(dir, 'sampler.pt');
   const files = [generatorFile, codesFile, ...(existsSync(samplerFile) ? [samplerFile] : [])];
   const sources = await Promise.all(files.map((f) => describeFile(f, `${name}/${basename(f)}`)));
+  const installed = installedFrom(out, name, sources);
+  if (installed) return installed;
   return withCheckpoint(generatorFile, async (generator) => {
     const sampler = existsSync(samplerFile) ? openTorchCheckpoint(samplerFile) : undefined;
     try {
