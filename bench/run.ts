@@ -69,6 +69,7 @@ for (const stage of ['decode', 'detect', 'align', 'encode', 'map', 'generate', '
   const xs = cold.map((t) => t[stage] ?? 0);
   record(`stage: ${stage}`, median(xs));
 }
+record('first request after load (photo → JPEG)', totals[0]!);
 record('end to end: photo → 1024² JPEG (median)', median(totals));
 
 const rerolls: number[] = [];
@@ -84,6 +85,8 @@ for (let i = 0; i < runs; i++) {
 }
 record('re-roll with cached latent (median)', median(rerolls));
 await engine.close();
+report.engineRssMb = rssMb();
+rows.push(['peak RSS, engine (encoder + one style + faces)', `${report.engineRssMb} MB`]);
 
 // Raw generator throughput by batch size, on the pool directly (no queue, no image encoding).
 const pool = new ModelPool({ modelsDir, budgetBytes: 4 * 1024 ** 3, session: {}, warmup: true });
@@ -106,7 +109,7 @@ for (const batch of [1, 2, 4]) {
 }
 await pool.close();
 report.peakRssMb = rssMb();
-rows.push(['peak RSS', `${report.peakRssMb} MB`]);
+rows.push(['peak RSS, incl. the batch-4 runs', `${report.peakRssMb} MB`]);
 report.packDir = openPack(modelsDir, pack).dir;
 
 const width = Math.max(...rows.map(([l]) => l.length));

@@ -41,7 +41,9 @@ export class LoadedEncoder {
     if (pack.manifest.kind !== 'encoder')
       throw new Error(`${pack.manifest.name} is not an encoder pack`);
     const [encoder, mapping] = await Promise.all([
-      Model.load(join(pack.dir, 'encoder.onnx'), options),
+      // Measured at full size: 'all' re-lays out the 1 GB of encoder weights (RSS 2.26 → 1.24 GB,
+      // load 8.8 → 0.3 s without it) for 0.53 instead of 0.65 s per photo. Memory wins here.
+      Model.load(join(pack.dir, 'encoder.onnx'), { optimization: 'extended', ...options }),
       Model.load(join(pack.dir, 'mapping.onnx'), options),
     ]);
     return new LoadedEncoder(pack.manifest, encoder, mapping);

@@ -13,6 +13,11 @@ export interface TensorData {
 export interface SessionOptions {
   /** Threads for one operator; defaults to the number of cores (inference is CPU-bound). */
   threads?: number;
+  /**
+   * ONNX Runtime's graph optimization level. 'all' adds the NCHWc layout transform, which keeps
+   * a second, re-laid-out copy of every conv weight: fastest, but it costs memory and load time.
+   */
+  optimization?: 'all' | 'extended';
 }
 
 /** An input or output the model declares, with its symbolic or fixed dimensions. */
@@ -41,7 +46,7 @@ export class Model {
     const session = await ort.InferenceSession.create(path, {
       intraOpNumThreads: options.threads ?? cpus().length,
       interOpNumThreads: 1,
-      graphOptimizationLevel: 'all',
+      graphOptimizationLevel: options.optimization ?? 'all',
       executionMode: 'sequential',
       // Memory-pattern planning doubles the arena at 1024² (2.2 → 1.4 GB for the generator) and
       // needs a second warm-up run; measured in `npm run bench`.
