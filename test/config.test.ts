@@ -34,7 +34,7 @@ describe('loadConfig', () => {
       perUserRunning: 1,
       perUserQueued: 2,
       perUserPerHour: 30,
-      perChannelConcurrency: 2,
+      perChannelConcurrency: 4,
       globalQueue: 50,
     });
     assert.deepEqual(config.playground, { enabled: true, host: '127.0.0.1', port: 8788 });

@@ -318,7 +318,12 @@ export class Engine {
     const checksum = encoderChecksum(style);
     const key = req.face.kind === 'photo' ? sha256(req.face.bytes) : req.face.key;
     const cached = await this.cache.getContent(key, checksum);
-    if (cached) return { code: cached.code, photoKey: key, face: cached.alignment, cacheHit: true };
+    if (cached) {
+      // Store it again under this user too, so their forget() removes it even if another user
+      // sent the same bytes first (it also restarts the TTL of a photo in use).
+      await this.cache.setContent(key, checksum, cached, req.userId);
+      return { code: cached.code, photoKey: key, face: cached.alignment, cacheHit: true };
+    }
     if (req.face.kind === 'cached-photo') throw new UserError('photo-expired', key);
     const encoded = await encodeFace(req.face.bytes, style.encoder, ctx, time, this.options);
     await this.cache.setContent(

@@ -18,7 +18,18 @@ export type UserErrorCode =
   | 'bad-option'
   | 'cancelled'
   | 'timeout'
-  | 'busy';
+  | 'busy'
+  | 'queue-full'
+  | 'user-busy'
+  | 'channel-busy'
+  | 'rate-limited'
+  | 'no-photo'
+  | 'photo-forgotten'
+  | 'unknown-job'
+  | 'not-author'
+  | 'job-finished'
+  | 'single-exemplar'
+  | 'internal';
 
 const MESSAGES: Record<UserErrorCode, string> = {
   'empty-file': 'That file is empty. Try attaching the photo again.',
@@ -41,6 +52,20 @@ const MESSAGES: Record<UserErrorCode, string> = {
   cancelled: 'Cancelled.',
   timeout: 'That took too long and was stopped. Try again in a moment.',
   busy: 'The queue is full right now. Try again in a few minutes.',
+  // The command layer appends when to try again ("Try again in ~3 min.") to the limit messages.
+  'queue-full': "I'm busy: the queue is full right now.",
+  'user-busy':
+    'You already have as many jobs in progress as allowed (one running plus a short queue). Wait for one to finish.',
+  'channel-busy': 'This channel already has as many jobs in progress as allowed.',
+  'rate-limited': "You've reached the hourly limit of portraits.",
+  'no-photo': 'Attach a photo with a face (I have no earlier photo of yours).',
+  'photo-forgotten':
+    "You asked me to forget your photos, so I can't re-roll this one. Send the photo again.",
+  'unknown-job': "I don't know that result (it may have expired or been deleted). Start a new one.",
+  'not-author': 'Only the person who asked for that result can do this.',
+  'job-finished': 'That job has already finished.',
+  'single-exemplar': 'That style has only one exemplar. Try a new style instead.',
+  internal: 'Something went wrong on my side. Try again in a moment.',
 };
 
 export class UserError extends Error {

@@ -186,6 +186,10 @@ describe('engine', { timeout: 300_000 }, () => {
       request({ userId: 'bob', face: { kind: 'photo', bytes: bobPhoto } }),
     );
     assert.equal(again.cacheHit, false);
+    // A photo first sent by another user is forgotten for this one too.
+    await engine.stylize(request({ userId: 'dave' }));
+    assert.ok((await engine.forget('dave')) > 0);
+    assert.equal((await engine.stylize(request({ userId: 'dave' }))).cacheHit, false);
     const carol = await engine.stylize(
       request({ userId: 'carol', face: { kind: 'photo', bytes: photo('i5R8hbZFDdc.jpg') } }),
     );

@@ -1,0 +1,167 @@
+/**
+ * Job records: what each result was made from, by hash and code (never a URL or the photo), so
+ * re-roll buttons and reactions keep working after a restart. Kept in keyv under the `jobs`
+ * namespace of the same store as the latent cache, for as long as the cache keeps the codes.
+ */
+import { z } from 'zod';
+import { openStore, type OpenedStore } from '../engine/cache/stores.ts';
+
+const unit = z.number().min(0).max(1);
+
+const face = z.discriminatedUnion('kind', [
+  /** The sha256 of the photo: the key of its content code in the latent cache. */
+  z.object({ kind: z.literal('photo'), key: z.string() }),
+  /** A random portrait: the seed of its content code. */
+  z.object({ kind: z.literal('random'), seed: z.string() }),
+  /** The author ran `forget`: the photo's key was removed. */
+  z.object({ kind: z.literal('forgotten') }),
+]);
+
+const style = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('exemplar'), id: z.number().int(), name: z.string() }),
+  z.object({ kind: z.literal('sampled'), structureSeed: z.string(), colorSeed: z.string() }),
+  /** A user's exemplar image; its key is dropped by `forget` (no re-roll needs it). */
+  z.object({ kind: z.literal('image'), key: z.string().optional() }),
+]);
+
+const jobRecord = z.object({
+  version: z.literal(1),
+  jobId: z.string(),
+  userId: z.string(),
+  platform: z.enum(['playground', 'discord', 'slack', 'cli']),
+  channel: z.string(),
+  serverId: z.string().optional(),
+  pack: z.string(),
+  face,
+  style,
+  /** The options as the user gave them; unset ones follow the pack's defaults. */
+  options: z.object({
+    structure: unit.optional(),
+    color: unit.optional(),
+    preserveColor: z.boolean(),
+    size: z.number().int().positive().optional(),
+  }),
+  /** ISO 8601. */
+  createdAt: z.string(),
+  /** The result this one re-rolled. */
+  parentJobId: z.string().optional(),
+});
+
+/**
+ * One result's inputs.
+ *
+ * @example
+ * { jobId, userId, pack: 'cartoon', face: { kind: 'photo', key: sha256 },
+ *   style: { kind: 'exemplar', id: 3, name: 'Cartoons_00038_07.jpg' }, … }
+ */
+export type JobRecord = z.infer<typeof jobRecord>;
+export type RecordStyle = JobRecord['style'];
+
+/** Job records plus the few per-user and per-pack values that live beside them. */
+export interface RecordStore {
+  put(record: JobRecord, owner: string): Promise<void>;
+  get(jobId: string): Promise<JobRecord | undefined>;
+  delete(jobId: string): Promise<boolean>;
+  /** The cache key of the last photo `owner` sent, for commands given no photo. */
+  lastPhoto(owner: string): Promise<string | undefined>;
+  setLastPhoto(owner: string, photoKey: string): Promise<void>;
+  /** Removes every photo reference of `owner` (records keep the rest); returns records changed. */
+  forget(owner: string): Promise<number>;
+  /** Opaque bytes such as contact sheets, shared by every process on the store. */
+  getBlob(key: string): Promise<Uint8Array | undefined>;
+  setBlob(key: string, bytes: Uint8Array): Promise<void>;
+  close(): Promise<void>;
+}
+
+const jobKey = (jobId: string): string => `job:${jobId}`;
+const lastKey = (owner: string): string => `last:${owner}`;
+const blobKey = (key: string): string => `blob:${key}`;
+const text = new TextEncoder();
+const untext = new TextDecoder();
+
+/**
+ * Opens the record store on a keyv URL (`memory`, `sqlite://…`, `redis://…`).
+ *
+ * @example
+ * const records = await openRecords({ url: 'sqlite://data/cache.sqlite', ttlMs: 7 * 86_400_000 });
+ * const record = await records.get(jobId);
+ */
+export async function openRecords(options: {
+  url: string;
+  ttlMs: number;
+  onError: (error: unknown) => void;
+}): Promise<RecordStore> {
+  const { ttlMs } = options;
+  const store: OpenedStore = await openStore({
+    url: options.url,
+    namespace: 'jobs',
+    connectTimeoutMs: 5000,
+    onError: options.onError,
+  });
+  const { keyv, index } = store;
+
+  const read = async (jobId: string): Promise<JobRecord | undefined> => {
+    const bytes = await keyv.get(jobKey(jobId));
+    if (!bytes) return undefined;
+    // Records outlive deployments: one this version cannot read is a miss, not a crash.
+    const parsed = jobRecord.safeParse(parseJson(bytes));
+    return parsed.success ? parsed.data : undefined;
+  };
+  const write = async (record: JobRecord, owner: string, ttl: number): Promise<void> => {
+    await keyv.set(jobKey(record.jobId), text.encode(JSON.stringify(record)), ttl);
+    // Indexed per user, so `forget` finds the records without scanning the store.
+    await index.add(owner, jobKey(record.jobId), ttl);
+  };
+
+  return {
+    put: (record, owner) => write(record, owner, ttlMs),
+    get: read,
+    delete: (jobId) => keyv.delete(jobKey(jobId)),
+    async lastPhoto(owner) {
+      const bytes = await keyv.get(lastKey(owner));
+      return bytes && untext.decode(bytes);
+    },
+    async setLastPhoto(owner, photoKey) {
+      await keyv.set(lastKey(owner), text.encode(photoKey), ttlMs);
+    },
+    async forget(owner) {
+      await keyv.delete(lastKey(owner));
+      let changed = 0;
+      const now = Date.now();
+      for (const { key, expires } of await index.take(owner)) {
+        const record = key.startsWith('job:') ? await read(key.slice(4)) : undefined;
+        if (!record || expires <= now) continue;
+        const scrubbed = scrub(record);
+        // Re-indexed even when unchanged: `take` dropped the whole index.
+        await write(scrubbed, owner, expires - now);
+        if (scrubbed !== record) changed++;
+      }
+      return changed;
+    },
+    getBlob: (key) => keyv.get(blobKey(key)),
+    async setBlob(key, bytes) {
+      await keyv.set(blobKey(key), bytes, ttlMs);
+    },
+    close: () => store.close(),
+  };
+}
+
+/** The record without what derives from the author's photos; the same object if there is none. */
+function scrub(record: JobRecord): JobRecord {
+  const photo = record.face.kind === 'photo';
+  const image = record.style.kind === 'image' && record.style.key !== undefined;
+  if (!photo && !image) return record;
+  return {
+    ...record,
+    face: photo ? { kind: 'forgotten' } : record.face,
+    style: image ? { kind: 'image' } : record.style,
+  };
+}
+
+function parseJson(bytes: Uint8Array): unknown {
+  try {
+    return JSON.parse(untext.decode(bytes));
+  } catch {
+    return undefined;
+  }
+}

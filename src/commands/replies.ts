@@ -1,0 +1,96 @@
+/** Turning errors, waits and parameters into the words of a reply. */
+import type { StyleInfo, StylizeResult } from '../engine/engine.ts';
+import { UserError } from '../engine/errors.ts';
+import { LimitError } from './limits.ts';
+import type { JobRecord, RecordStyle } from './records.ts';
+import type { Reply, ResultParams, Stage } from './types.ts';
+
+/**
+ * The `error` reply for anything a command threw: a `UserError`'s sentence from the table (plus
+ * when to try again, for a limit), or a generic sentence for a bug, which goes to `onError`.
+ */
+export function errorReply(error: unknown, onError: (error: unknown) => void): Reply {
+  if (error instanceof LimitError) {
+    const text = `${error.userMessage} ${retryWords(error.retryAfterMs)}`;
+    return { kind: 'error', code: error.code, text, retryAfterMs: error.retryAfterMs };
+  }
+  if (error instanceof UserError)
+    return { kind: 'error', code: error.code, text: error.userMessage };
+  onError(error);
+  const internal = new UserError('internal');
+  return { kind: 'error', code: internal.code, text: internal.userMessage };
+}
+
+/** "Try again in about 40 s." / "Try again in ~3 min." / "Try again in ~2 h." */
+function retryWords(ms: number): string {
+  return `Try again in ${duration(ms)}.`;
+}
+
+/** A rough duration in words: "about 40 s", "~3 min", "~2 h". */
+function duration(ms: number): string {
+  const s = Math.max(1, Math.ceil(ms / 1000));
+  if (s < 60) return `about ${s} s`;
+  const min = Math.ceil(s / 60);
+  return min < 90 ? `~${min} min` : `~${Math.ceil(min / 60)} h`;
+}
+
+const STAGE_WORDS: Record<Stage, string> = {
+  queued: 'Queued',
+  aligning: 'Finding the face…',
+  encoding: 'Reading the face…',
+  generating: 'Painting…',
+};
+
+/** A `status` reply; `position` and `etaMs` only while queued. */
+export function statusReply(jobId: string, stage: Stage, position?: number, etaMs = 0): Reply {
+  if (stage !== 'queued' || position === undefined) {
+    return { kind: 'status', jobId, stage, text: STAGE_WORDS[stage] };
+  }
+  const text = `${STAGE_WORDS.queued}: #${position} in line, ready in ${duration(etaMs)}.`;
+  return { kind: 'status', jobId, stage, position, text };
+}
+
+/** "exemplar 3 (demo-03.jpg)", "sampled style (structure 1a2b…, colour 3c4d…)", "your image". */
+function describeStyle(style: RecordStyle): string {
+  switch (style.kind) {
+    case 'exemplar':
+      return `exemplar ${style.id} (${style.name})`;
+    case 'sampled':
+      return `sampled style (structure ${style.structureSeed}, colour ${style.colorSeed})`;
+    case 'image':
+      return 'your exemplar image';
+  }
+}
+
+/** The parameters of a result, with the pack's defaults filled in. */
+export function resultParams(
+  record: JobRecord,
+  pack: StyleInfo,
+  result: StylizeResult,
+): ResultParams {
+  const faceCount = result.face?.faceCount;
+  return {
+    pack: record.pack,
+    style: describeStyle(record.style),
+    structure: record.options.structure ?? pack.defaults.structure,
+    color: record.options.color ?? pack.defaults.color,
+    preserveColor: record.options.preserveColor,
+    size: result.image.width,
+    ...(faceCount !== undefined && { faceCount }),
+  };
+}
+
+/** The line under a result image. */
+export function paramsText(params: ResultParams, record: JobRecord): string {
+  const parts = [
+    params.pack,
+    params.style,
+    `structure ${params.structure}`,
+    `colour ${params.color}`,
+    `${params.size} px`,
+  ];
+  if (params.preserveColor) parts.push('photo colours kept');
+  if (record.face.kind === 'random') parts.push('random face');
+  if ((params.faceCount ?? 1) > 1) parts.push(`${params.faceCount} faces found, used the largest`);
+  return parts.join(' · ');
+}

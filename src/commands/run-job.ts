@@ -1,0 +1,113 @@
+/**
+ * The path every image command shares: limits, the engine job with its status replies, the job
+ * record, the result reply.
+ */
+import type { StyleInfo, StylizeResult } from '../engine/engine.ts';
+import type { FaceChoice, StyleChoice } from '../engine/request.ts';
+import type { JobHandle } from '../engine/scheduler.ts';
+import type { ActiveJob } from './active.ts';
+import { channelOf, ownerOf, type CommandContext, type Send } from './context.ts';
+import type { JobRecord, RecordStyle } from './records.ts';
+import { paramsText, resultParams, statusReply } from './replies.ts';
+import type { Caller } from './types.ts';
+
+/** What to make: the pack, where face and style come from, the options as the user gave them. */
+export interface JobPlan {
+  pack: StyleInfo;
+  face: FaceChoice;
+  style: StyleChoice;
+  options: JobRecord['options'];
+  parentJobId?: string;
+}
+
+/**
+ * Runs one job to its `result` reply. Throws a `UserError` (refused by a limit, no face,
+ * cancelled…) for the caller to turn into the `error` reply.
+ */
+export async function runJob(
+  ctx: CommandContext,
+  caller: Caller,
+  plan: JobPlan,
+  send: Send,
+): Promise<void> {
+  const owner = ownerOf(caller);
+  const channel = channelOf(caller);
+  const release = await ctx.limits.admit(owner, channel);
+  let handle: JobHandle<StylizeResult>;
+  try {
+    handle = ctx.engine.submit({
+      userId: owner,
+      face: plan.face,
+      style: plan.style,
+      ...plan.options,
+      // Chat platforms show JPEG everywhere, and it keeps uploads far under their size limits.
+      format: 'jpeg',
+    });
+  } catch (error) {
+    await release();
+    throw error;
+  }
+  const jobId = handle.id;
+  let settle = (): void => undefined;
+  const finished = new Promise<void>((resolve) => (settle = resolve));
+  const job: ActiveJob = { handle, owner, channel, position: 1, finished };
+  ctx.active.add(job);
+  handle.on('queued', ({ position }) => {
+    job.position = position;
+    void send(statusReply(jobId, 'queued', position, ctx.active.etaMs(position)));
+  });
+  handle.on('started', () => {
+    job.position = 0;
+    job.startedAt = Date.now();
+  });
+  handle.on('stage', ({ stage }) => void send(statusReply(jobId, stage)));
+  try {
+    const result = await handle.result;
+    if (job.startedAt !== undefined) ctx.active.measured(Date.now() - job.startedAt);
+    const record = recordOf(caller, jobId, plan, result);
+    await ctx.records.put(record, owner);
+    if (result.photoKey) await ctx.records.setLastPhoto(owner, result.photoKey);
+    const params = resultParams(record, plan.pack, result);
+    await send({
+      kind: 'result',
+      jobId,
+      image: result.image,
+      text: paramsText(params, record),
+      params,
+    });
+  } finally {
+    ctx.active.remove(jobId);
+    await release();
+    settle();
+  }
+}
+
+/** The record of a finished job, from what the engine says it used (ids, seeds, hashes). */
+function recordOf(caller: Caller, jobId: string, plan: JobPlan, result: StylizeResult): JobRecord {
+  const face: JobRecord['face'] = result.photoKey
+    ? { kind: 'photo', key: result.photoKey }
+    : { kind: 'random', seed: plan.face.kind === 'random' ? plan.face.seed : '' };
+  const used = result.style;
+  let style: RecordStyle;
+  if (used.kind === 'exemplar' && used.exemplar) {
+    style = { kind: 'exemplar', ...used.exemplar };
+  } else if (used.kind === 'sampled' && used.structureSeed && used.colorSeed) {
+    style = { kind: 'sampled', structureSeed: used.structureSeed, colorSeed: used.colorSeed };
+  } else {
+    style = { kind: 'image', ...(used.imageKey !== undefined && { key: used.imageKey }) };
+  }
+  return {
+    version: 1,
+    jobId,
+    userId: caller.userId,
+    platform: caller.platform,
+    channel: caller.channelId,
+    ...(caller.serverId !== undefined && { serverId: caller.serverId }),
+    pack: plan.pack.name,
+    face,
+    style,
+    options: plan.options,
+    createdAt: new Date().toISOString(),
+    ...(plan.parentJobId !== undefined && { parentJobId: plan.parentJobId }),
+  };
+}

@@ -1,0 +1,82 @@
+/** `stylize`: a photo (or the last one sent) in a pack's exemplar style, or in an image's. */
+import { randomInt } from 'node:crypto';
+import type { FaceChoice, StyleChoice } from '../engine/request.ts';
+import { UserError } from '../engine/errors.ts';
+import { ownerOf, pickPack, type Command, type CommandContext } from './context.ts';
+import { runJob } from './run-job.ts';
+import type { Caller } from './types.ts';
+
+/** What `stylize` takes; every field is optional (defaults: the last photo, the default pack). */
+export interface StylizeInput {
+  photo?: Uint8Array;
+  pack?: string;
+  /** An id, a file name, or `"random"` for a random exemplar. */
+  exemplar?: string | number;
+  /** An image to take the style from instead of an exemplar. */
+  styleImage?: Uint8Array;
+  structure?: number;
+  color?: number;
+  preserveColor?: boolean;
+  size?: number;
+}
+
+export const stylize: Command<StylizeInput> = {
+  name: 'stylize',
+  description: 'Turn a photo into a portrait in the style of an exemplar.',
+  options: [
+    { name: 'photo', type: 'image', description: 'A photo with a face (default: your last one)' },
+    { name: 'pack', type: 'string', description: 'The style, e.g. cartoon' },
+    { name: 'exemplar', type: 'string', description: 'Exemplar id or name, or "random"' },
+    { name: 'style-image', type: 'image', description: 'Take the style from this image instead' },
+    {
+      name: 'structure',
+      type: 'number',
+      description: 'How much of the shapes to take (0–1)',
+      min: 0,
+      max: 1,
+    },
+    {
+      name: 'color',
+      type: 'number',
+      description: 'How much of the colours to take (0–1)',
+      min: 0,
+      max: 1,
+    },
+    { name: 'preserve-color', type: 'boolean', description: "Keep the photo's own colours" },
+    { name: 'size', type: 'integer', description: 'Output size in pixels' },
+  ],
+  async run(ctx, caller, input, send) {
+    const pack = pickPack(ctx, input.pack);
+    let style: StyleChoice;
+    if (input.styleImage) {
+      style = { kind: 'image', pack: pack.name, image: input.styleImage };
+    } else {
+      const exemplar =
+        input.exemplar === 'random' ? randomInt(pack.exemplars.length) : input.exemplar;
+      style = { kind: 'exemplar', pack: pack.name, ...(exemplar !== undefined && { exemplar }) };
+    }
+    const face = (await photoFace(ctx, caller, input.photo)) ?? noPhoto();
+    const options = {
+      preserveColor: input.preserveColor ?? false,
+      ...(input.structure !== undefined && { structure: input.structure }),
+      ...(input.color !== undefined && { color: input.color }),
+      ...(input.size !== undefined && { size: input.size }),
+    };
+    await runJob(ctx, caller, { pack, face, style, options }, send);
+  },
+};
+
+/** The attached photo, else the caller's last photo (by its cache key), else nothing. */
+export async function photoFace(
+  ctx: CommandContext,
+  caller: Caller,
+  photo: Uint8Array | undefined,
+): Promise<FaceChoice | undefined> {
+  if (photo) return { kind: 'photo', bytes: photo };
+  const key = await ctx.records.lastPhoto(ownerOf(caller));
+  return key ? { kind: 'cached-photo', key } : undefined;
+}
+
+function noPhoto(): never {
+  throw new UserError('no-photo');
+}

@@ -1,0 +1,45 @@
+/**
+ * The platform-neutral command layer's contract. Adapters (playground, Discord, Slack) turn
+ * their events into a {@link CommandContext} plus a typed input, and render the {@link Reply}
+ * events a command emits. No platform SDK type appears here.
+ */
+import type { EncodedImage } from '../engine/image/encode.ts';
+
+/** Who asked, and where. */
+export interface Caller {
+  userId: string;
+  /** Shown in replies ("@name"); optional. */
+  displayName?: string;
+  platform: 'playground' | 'discord' | 'slack' | 'cli';
+  /** A channel, DM or playground session: the unit of per-channel concurrency. */
+  channelId: string;
+  /** A Discord guild or Slack workspace, when there is one. */
+  serverId?: string;
+}
+
+/** What the parameters of a result were, to show under the image and to re-roll from. */
+export interface ResultParams {
+  pack: string;
+  style: string;
+  structure: number;
+  color: number;
+  preserveColor: boolean;
+  size: number;
+  faceCount?: number;
+}
+
+export type Stage = 'queued' | 'aligning' | 'encoding' | 'generating';
+
+/** What a command tells the adapter, in order; the adapter renders each once. */
+export type Reply =
+  /** Progress of a job: one status message, edited as it changes. */
+  | { kind: 'status'; jobId: string; stage: Stage; position?: number; text: string }
+  /** A finished image; `jobId` is what re-roll buttons and reactions refer to. */
+  | { kind: 'result'; jobId: string; image: EncodedImage; text: string; params: ResultParams }
+  /** A refusal or failure, in words a user understands, with when to try again if relevant. */
+  | { kind: 'error'; code: string; text: string; retryAfterMs?: number }
+  /** Plain information (help, privacy, style list), with an optional picture (contact sheet). */
+  | { kind: 'info'; text: string; image?: EncodedImage };
+
+/** Where a command sends its replies. */
+export type ReplySink = (reply: Reply) => void | Promise<void>;

@@ -1,0 +1,125 @@
+/** stylize, style random, style list, help and privacy on the 64 px demo pack. */
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import sharp from 'sharp';
+import { tempDir } from '../helpers/packs.ts';
+import { caller, collect, demoModels, last, PACK, photo, start, type Rig } from './setup.ts';
+
+describe('commands: stylize and friends', { timeout: 300_000 }, () => {
+  const dir = tempDir('commands');
+  let rig: Rig;
+  before(async () => {
+    rig = await start(dir, await demoModels(dir), `sqlite://${join(dir, 'cache.sqlite')}`);
+  });
+  after(() => rig.close());
+
+  it('stylize sends status replies as the job moves, then the result, and records it', async () => {
+    const replies = await collect((sink) =>
+      rig.commands.stylize(caller('alice'), { photo: photo('astronaut.png'), exemplar: 3 }, sink),
+    );
+    const result = last(replies, 'result');
+    const statuses = replies.filter((r) => r.kind === 'status');
+    assert.ok(statuses.length > 0, 'status replies come before the result');
+    assert.deepEqual(
+      statuses.map((s) => s.stage),
+      ['aligning', 'encoding', 'generating'],
+    );
+    assert.ok(statuses.every((s) => s.jobId === result.jobId));
+    const meta = await sharp(result.image.bytes).metadata();
+    assert.deepEqual([meta.format, meta.width], ['jpeg', 64]);
+    assert.deepEqual(result.params, {
+      pack: PACK,
+      style: 'exemplar 3 (demo-03.jpg)',
+      structure: 0.6,
+      color: 1,
+      preserveColor: false,
+      size: 64,
+      faceCount: 1,
+    });
+    assert.match(result.text, /demo-64 · exemplar 3 \(demo-03\.jpg\) · structure 0\.6/);
+
+    const record = await rig.commands.job(result.jobId);
+    assert.equal(record?.userId, 'alice');
+    assert.equal(record?.face.kind, 'photo');
+    assert.deepEqual(record?.style, { kind: 'exemplar', id: 3, name: 'demo-03.jpg' });
+    assert.doesNotMatch(JSON.stringify(record), /https?:/, 'no URLs in a record');
+  });
+
+  it('stylize with no photo uses the last one the caller sent, from the cache', async () => {
+    const replies = await collect((sink) =>
+      rig.commands.stylize(caller('alice'), { exemplar: 'random' }, sink),
+    );
+    last(replies, 'result');
+    const stages = replies.flatMap((r) => (r.kind === 'status' ? [r.stage] : []));
+    assert.deepEqual(stages, ['generating'], 'the cached face code skips alignment and encoding');
+    const none = await collect((sink) => rig.commands.stylize(caller('nobody'), {}, sink));
+    assert.equal(last(none, 'error').code, 'no-photo');
+  });
+
+  it('a photo without a face gets the no-face sentence', async () => {
+    const replies = await collect((sink) =>
+      rig.commands.stylize(caller('alice'), { photo: photo('no_face_cat.png') }, sink),
+    );
+    const error = last(replies, 'error');
+    assert.equal(error.code, 'no-face');
+    assert.match(error.text, /No face found\. Try a front-facing photo/);
+  });
+
+  it('unknown styles, exemplars and out-of-range options are errors from the table', async () => {
+    const astronaut = photo('astronaut.png');
+    const run = async (input: Parameters<Rig['commands']['stylize']>[1]) =>
+      last(await collect((sink) => rig.commands.stylize(caller('alice'), input, sink)), 'error')
+        .code;
+    assert.equal(await run({ photo: astronaut, pack: 'nope' }), 'unknown-style');
+    assert.equal(await run({ photo: astronaut, exemplar: 'nope' }), 'unknown-exemplar');
+    assert.equal(await run({ photo: astronaut, structure: 2 }), 'bad-option');
+  });
+
+  it('style random with no photo at all makes a random portrait', async () => {
+    const replies = await collect((sink) => rig.commands.styleRandom(caller('carol'), {}, sink));
+    const result = last(replies, 'result');
+    assert.equal(result.params.faceCount, undefined);
+    assert.match(result.text, /sampled style .* random face/);
+    const record = await rig.commands.job(result.jobId);
+    assert.equal(record?.face.kind, 'random');
+    assert.equal(record?.style.kind, 'sampled');
+    const again = last(
+      await collect((sink) => rig.commands.styleRandom(caller('carol'), {}, sink)),
+      'result',
+    );
+    assert.notDeepEqual(again.image.bytes, result.image.bytes, 'a new face and style each time');
+  });
+
+  it('style list gives the exemplars and a contact sheet, built once', async () => {
+    const started = performance.now();
+    const info = last(
+      await collect((sink) => rig.commands.styleList(caller('dan'), {}, sink)),
+      'info',
+    );
+    const firstMs = performance.now() - started;
+    assert.match(info.text, /Installed styles \(exemplars\): demo-64 \(8\)/);
+    assert.match(info.text, /Default weights: structure 0\.6, colour 1, truncation 0\.7/);
+    assert.match(info.text, /Exemplars 0–7, .* 8 per row/);
+    for (let i = 0; i < 8; i++) assert.match(info.text, new RegExp(`${i} demo-0${i}\\.jpg`));
+    assert.ok(info.image, 'a contact sheet image');
+    const meta = await sharp(info.image.bytes).metadata();
+    assert.deepEqual([meta.format, meta.width, meta.height], ['jpeg', 8 * 128, 128]);
+
+    const again = last(
+      await collect((sink) => rig.commands.styleList(caller('dan'), { pack: PACK }, sink)),
+      'info',
+    );
+    assert.deepEqual(again.image?.bytes, info.image.bytes, 'the cached sheet');
+    assert.ok(performance.now() - started - firstMs < firstMs, 'the second call renders nothing');
+  });
+
+  it('help and privacy say what is kept, for how long, and how to delete it', async () => {
+    const help = last(await collect((sink) => rig.commands.help(caller('e'), sink)), 'info');
+    for (const c of rig.commands.catalogue()) assert.ok(help.text.includes(c.name), c.name);
+    const privacy = last(await collect((sink) => rig.commands.privacy(caller('e'), sink)), 'info');
+    assert.match(privacy.text, /Never your photos/);
+    assert.match(privacy.text, /7 days/);
+    assert.match(privacy.text, /`forget`/);
+  });
+});
