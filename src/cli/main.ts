@@ -4,12 +4,14 @@ import { CheckpointError } from '../engine/checkpoint/errors.ts';
 import { PackError } from '../engine/pack/manifest.ts';
 import { UserError } from '../engine/errors.ts';
 import { registerModels } from './models.ts';
+import { registerStart } from './start.ts';
 import { registerStylize } from './stylize.ts';
 
 const program = new Command('pastiche').description(
   'DualStyleGAN portraits for Discord, Slack and a local playground',
 );
 registerModels(program);
+registerStart(program);
 registerStylize(program);
 
 try {

@@ -1,0 +1,233 @@
+/**
+ * The composition root: configuration → style packs → engine → commands → adapters. `npm start`
+ * (`pastiche start`) and the tests start Pastiche through {@link startApp}; nothing else wires
+ * the layers together.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { createCommands, type Commands } from './commands/index.ts';
+import type { Config } from './config.ts';
+import { startPlayground } from './bots/playground/server.ts';
+import { Engine, type StyleInfo } from './engine/engine.ts';
+import { writeDemoPacks } from './engine/pack/demo-packs.ts';
+import { DownloadError } from './engine/pack/hub.ts';
+import { pullStyles, type PullEvent } from './engine/pack/pull.ts';
+import { listPacks } from './engine/pack/store.ts';
+
+/** A chat front end: the playground now; Discord and Slack when their adapters land. */
+interface Adapter {
+  /** Where users find it, printed at startup. */
+  readonly url?: string;
+  /** Stops taking commands; the ones running go on. */
+  stop(): Promise<void>;
+  /** Delivers what the finished commands said, then disconnects. */
+  close(): Promise<void>;
+}
+
+interface AdapterContext {
+  config: Config;
+  commands: Commands;
+  notice: string | undefined;
+  defaultPack: string | undefined;
+  log: (line: string) => void;
+}
+
+interface AdapterSpec {
+  name: string;
+  enabled(config: Config): boolean;
+  start(ctx: AdapterContext): Promise<Adapter>;
+}
+
+/**
+ * Every front end, started when enabled. Discord and Slack join this table, enabled when their
+ * tokens are in `config.secrets`; nothing else here changes.
+ */
+const ADAPTERS: readonly AdapterSpec[] = [
+  {
+    name: 'playground',
+    enabled: (config) => config.playground.enabled,
+    start: ({ config, commands, notice, defaultPack, log }) =>
+      startPlayground({
+        commands,
+        host: config.playground.host,
+        port: config.playground.port,
+        maxBytes: config.photo.maxBytes,
+        notice,
+        defaultPack,
+        log,
+      }),
+  },
+];
+
+const DEMO_SIZE = 256;
+const MB = 1024 * 1024;
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+export interface AppOptions {
+  config: Config;
+  /** Console lines (notices, progress); default `console.log`. */
+  log?: (line: string) => void;
+  /** On shutdown, how long running jobs may take to finish before they are cancelled. */
+  shutdownGraceMs?: number;
+}
+
+export interface App {
+  /** Each running adapter's address, by name (`playground` → `http://127.0.0.1:8788/`). */
+  readonly urls: Readonly<Record<string, string>>;
+  /** Set when a demo pack is installed: it has random weights, and how to get real styles. */
+  readonly notice: string | undefined;
+  /** Stops the adapters, lets running jobs finish (or cancels them), closes the stores. */
+  close(): Promise<void>;
+}
+
+/** Says that demo packs are not portraits and how to install real styles. */
+function demoNotice(demo: readonly StyleInfo[]): string | undefined {
+  if (demo.length === 0) return undefined;
+  const names = demo.map((s) => s.name).join(', ');
+  return [
+    `${names} ${demo.length > 1 ? 'are demo packs' : 'is a demo pack'} with RANDOM weights: its pictures are not portraits.`,
+    'Install real styles with `npx pastiche models pull cartoon` (the official weights, non-commercial licence)',
+    'or `npx pastiche models import <dir>` (official checkpoints you already have), then restart.',
+  ].join('\n');
+}
+
+/** One console line per file (and every 10 s while a large one downloads). */
+function pullLog(log: (line: string) => void): (event: PullEvent) => void {
+  let lastProgress = 0;
+  return (event) => {
+    if (event.type === 'licence') log(event.text);
+    if (event.type === 'planned')
+      log(`${event.files.length} files, ${Math.round(event.totalBytes / MB)} MB`);
+    if (event.type === 'file-done') log(`  ${event.file.path}: ${event.outcome.status}`);
+    if (event.type === 'import') log(`  importing ${event.pack} …`);
+    if (event.type === 'file-progress' && performance.now() - lastProgress > 10_000) {
+      lastProgress = performance.now();
+      const { received, total } = event.progress;
+      const share = total ? ` (${Math.round((100 * received) / total)}%)` : '';
+      log(`  ${event.file.path}: ${Math.round(received / MB)} MB${share}`);
+    }
+  };
+}
+
+/**
+ * Makes sure a style is installed: the configured default style from the hub, else (offline, or
+ * the hub refuses) the demo pack, which needs no download.
+ */
+async function ensureStyles(config: Config, log: (line: string) => void): Promise<void> {
+  if (listPacks(config.modelsDir).some((p) => p.manifest.kind === 'style')) return;
+  const style = config.models.defaultStyle;
+  log(
+    `No style pack in ${config.modelsDir}; downloading "${style}" from ${config.models.hubUrl} …`,
+  );
+  try {
+    await pullStyles({
+      hubUrl: config.models.hubUrl,
+      repo: config.models.repo,
+      styles: [style],
+      downloadsDir: config.models.downloadsDir,
+      out: config.modelsDir,
+      onEvent: pullLog(log),
+    });
+    return;
+  } catch (error) {
+    if (!(error instanceof DownloadError)) throw error;
+    log(`Could not download "${style}": ${error.message}`);
+  }
+  log(`Building the demo pack (demo-${DEMO_SIZE}) instead; it needs no download …`);
+  await writeDemoPacks(config.modelsDir, DEMO_SIZE);
+}
+
+function createEngine(config: Config): Promise<Engine> {
+  const { engine, cache } = config;
+  if (cache.url.startsWith('sqlite://')) {
+    const file = cache.url.slice('sqlite://'.length);
+    if (file !== ':memory:') mkdirSync(dirname(resolve(file)), { recursive: true });
+  }
+  return Engine.create({
+    modelsDir: config.modelsDir,
+    cacheUrl: cache.url,
+    cacheTtlMs: cache.ttlDays * DAY_MS,
+    // 0 means "one thread per core", which is the engine's own default.
+    ...(engine.threads > 0 && { threads: engine.threads }),
+    memoryBudgetBytes: engine.memoryBudgetMb * MB,
+    warmup: engine.warmup,
+    maxQueue: engine.maxQueue,
+    jobTimeoutMs: engine.jobTimeoutS * 1000,
+    maxBatch: engine.maxBatch,
+    photo: { ...config.photo },
+    face: { minFaceSize: config.face.minSize },
+  });
+}
+
+/** The configured default style when installed, else a real style, else any. */
+function defaultPack(config: Config, styles: readonly StyleInfo[]): string | undefined {
+  const preferred =
+    styles.find((s) => s.name === config.models.defaultStyle) ??
+    styles.find((s) => !s.demo) ??
+    styles[0];
+  return preferred?.name;
+}
+
+/**
+ * Starts Pastiche: installs a style if there is none, then the engine, the commands and every
+ * enabled adapter.
+ *
+ * @example
+ * const app = await startApp({ config: loadConfig() });
+ * console.log(app.urls.playground);
+ * process.once('SIGTERM', () => void app.close());
+ */
+export async function startApp(options: AppOptions): Promise<App> {
+  const { config } = options;
+  const log = options.log ?? console.log;
+  await ensureStyles(config, log);
+  const engine = await createEngine(config);
+  const styles = engine.styles();
+  const notice = demoNotice(styles.filter((s) => s.demo));
+  if (notice) log(`\n${'─'.repeat(72)}\n${notice}\n${'─'.repeat(72)}\n`);
+
+  const commands = await createCommands({ engine, config }).catch(async (error: unknown) => {
+    await engine.close();
+    throw error;
+  });
+  const pack = defaultPack(config, styles);
+  const ctx: AdapterContext = { config, commands, notice, defaultPack: pack, log };
+  const adapters: Adapter[] = [];
+  const urls: Record<string, string> = {};
+  try {
+    for (const spec of ADAPTERS.filter((a) => a.enabled(config))) {
+      const adapter = await spec.start(ctx);
+      adapters.push(adapter);
+      if (adapter.url) urls[spec.name] = adapter.url;
+    }
+  } catch (error) {
+    await Promise.allSettled(adapters.map((a) => a.close()));
+    await commands.close();
+    await engine.close();
+    throw error;
+  }
+
+  // Loading (and warming up) the default style now makes the first request as fast as the rest;
+  // it runs behind the already-listening adapters, so the page is up at once.
+  const preload = pack
+    ? engine
+        .preload(pack)
+        .catch((error: unknown) => log(`could not load ${pack}: ${String(error)}`))
+    : Promise.resolve();
+
+  let closing: Promise<void> | undefined;
+  return {
+    urls,
+    notice,
+    close() {
+      closing ??= (async () => {
+        await Promise.all(adapters.map((a) => a.stop()));
+        await commands.close({ graceMs: options.shutdownGraceMs ?? 10_000 });
+        await preload;
+        await engine.close();
+        await Promise.all(adapters.map((a) => a.close()));
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,211 @@
+/**
+ * The playground server as an adapter, against a fake command layer: uploads, the event stream,
+ * images kept per session, and what it refuses. (The browser test runs the real thing.)
+ */
+import assert from 'node:assert/strict';
+import { get, request, type IncomingMessage } from 'node:http';
+import { after, before, describe, it } from 'node:test';
+import type { Commands } from '../../src/commands/index.ts';
+import type { Caller, Reply, ReplySink } from '../../src/commands/types.ts';
+import { startPlayground, type Playground } from '../../src/bots/playground/server.ts';
+import type { WireEvent } from '../../src/bots/playground/wire.ts';
+import { UserError } from '../../src/engine/errors.ts';
+
+const IMAGE = { bytes: Uint8Array.of(1, 2, 3), format: 'png' as const, width: 1, height: 1 };
+const MAX_BYTES = 1000;
+
+/** Answers stylize with a status and a result, fails on a one-byte photo, throws on help. */
+function fakeCommands(calls: { caller: Caller; photo?: Uint8Array }[]): Commands {
+  const info = async (_caller: Caller, reply: ReplySink) =>
+    void (await reply({ kind: 'info', text: 'ok' }));
+  return {
+    async stylize(caller, input, reply) {
+      calls.push({ caller, ...(input.photo && { photo: input.photo }) });
+      if (input.photo?.length === 1) {
+        await reply({ kind: 'error', code: 'no-face', text: new UserError('no-face').userMessage });
+        return;
+      }
+      await reply({ kind: 'status', jobId: 'job-1', stage: 'queued', position: 1, text: 'Queued' });
+      const params = {
+        pack: 'p',
+        style: 's',
+        structure: 0.6,
+        color: 1,
+        preserveColor: false,
+        size: 1,
+      };
+      await reply({ kind: 'result', jobId: 'job-1', image: IMAGE, text: 'done', params });
+    },
+    styleRandom: async (caller, _input, reply) => info(caller, reply),
+    styleList: async (_caller, _input, reply) =>
+      void (await reply({ kind: 'info', text: 'sheet', image: IMAGE })),
+    reroll: async (caller, _input, reply) => info(caller, reply),
+    cancel: async (caller, _input, reply) => info(caller, reply),
+    deleteResult: async (caller, _input, reply) => info(caller, reply),
+    forget: info,
+    help: async () => {
+      throw new Error('a bug');
+    },
+    privacy: info,
+    styles: () => [],
+    job: async () => undefined,
+    catalogue: () => [],
+    close: async () => undefined,
+  };
+}
+
+/** An open event stream of one session, collecting events. */
+class Stream {
+  readonly events: WireEvent[] = [];
+  #res: IncomingMessage | undefined;
+
+  static async open(base: string, cookie: string): Promise<Stream> {
+    const stream = new Stream();
+    const res = await new Promise<IncomingMessage>((resolve) =>
+      get(new URL('api/events', base), { headers: { cookie } }, resolve),
+    );
+    stream.#res = res;
+    let buffer = '';
+    res.setEncoding('utf8').on('data', (chunk: string) => {
+      buffer += chunk;
+      const frames = buffer.split('\n\n');
+      buffer = frames.pop()!;
+      for (const frame of frames) {
+        const data = /^data: (.*)$/m.exec(frame)?.[1];
+        if (data) stream.events.push(JSON.parse(data) as WireEvent);
+      }
+    });
+    return stream;
+  }
+
+  /** The replies of one request, once it is done. */
+  async replies(requestId: string): Promise<Reply['kind'][]> {
+    const mine = () =>
+      this.events.filter((e) => e.requestId === requestId).map((e) => e.reply.kind);
+    for (let i = 0; i < 200 && !mine().includes('done'); i++)
+      await new Promise((r) => setTimeout(r, 10));
+    return mine() as Reply['kind'][];
+  }
+
+  close(): void {
+    this.#res?.destroy();
+  }
+}
+
+describe('playground server', () => {
+  let playground: Playground;
+  const calls: { caller: Caller; photo?: Uint8Array }[] = [];
+  const cookie = 'pastiche_session=AAAAAAAAAAAAAAAAAAAAAA';
+  const other = 'pastiche_session=BBBBBBBBBBBBBBBBBBBBBB';
+  const post = (path: string, id: string, body: BodyInit, headers: Record<string, string> = {}) =>
+    fetch(new URL(path, playground.url), {
+      method: 'POST',
+      headers: { cookie, 'x-request-id': id, ...headers },
+      body,
+    });
+
+  before(async () => {
+    playground = await startPlayground({
+      commands: fakeCommands(calls),
+      host: '127.0.0.1',
+      port: 0,
+      maxBytes: MAX_BYTES,
+      log: () => undefined,
+    });
+  });
+  after(() => playground.close());
+
+  it('serves the page with a session cookie and a strict content policy', async () => {
+    const res = await fetch(playground.url);
+    assert.equal(res.status, 200);
+    assert.match(
+      res.headers.get('set-cookie') ?? '',
+      /^pastiche_session=[\w-]{22}; Path=\/; HttpOnly; SameSite=Strict$/,
+    );
+    assert.match(res.headers.get('content-security-policy') ?? '', /default-src 'self'/);
+    assert.match(await (await fetch(new URL('app.js', playground.url))).text(), /EventSource/);
+  });
+
+  it('streams a command’s replies to its session and keeps the image for that session only', async () => {
+    const stream = await Stream.open(playground.url, cookie);
+    try {
+      const res = await post('api/stylize?pack=p&structure=0.5', 'req1', new Uint8Array(10));
+      assert.equal(res.status, 202);
+      assert.deepEqual(await stream.replies('req1'), ['status', 'result', 'done']);
+      const caller = calls.at(-1)!.caller;
+      assert.equal(caller.platform, 'playground');
+      assert.equal(caller.userId, 'AAAAAAAAAAAAAAAAAAAAAA');
+      const result = stream.events.find((e) => e.reply.kind === 'result')!.reply;
+      assert.ok(result.kind === 'result');
+      const image = await fetch(new URL(result.image.url, playground.url), { headers: { cookie } });
+      assert.deepEqual(new Uint8Array(await image.arrayBuffer()), IMAGE.bytes);
+      const stranger = await fetch(new URL(result.image.url, playground.url), {
+        headers: { cookie: other },
+      });
+      assert.equal(stranger.status, 404);
+    } finally {
+      stream.close();
+    }
+  });
+
+  it('keeps replies that come before the page listens', async () => {
+    // A session that never listened, so no stream of an earlier test is still closing.
+    const fresh = 'pastiche_session=CCCCCCCCCCCCCCCCCCCCCC';
+    await post('api/stylize', 'early', Uint8Array.of(7), { cookie: fresh });
+    const stream = await Stream.open(playground.url, fresh);
+    try {
+      assert.deepEqual(await stream.replies('early'), ['error', 'done']);
+    } finally {
+      stream.close();
+    }
+  });
+
+  it('turns a command that throws into a generic error reply', async () => {
+    const stream = await Stream.open(playground.url, cookie);
+    try {
+      await post('api/command', 'bug', JSON.stringify({ name: 'help' }), {
+        'content-type': 'application/json',
+      });
+      assert.deepEqual(await stream.replies('bug'), ['error', 'done']);
+    } finally {
+      stream.close();
+    }
+  });
+
+  it('refuses an upload over photo.maxBytes with the user-facing text', async () => {
+    const before = calls.length;
+    const res = await post('api/stylize', 'big', new Uint8Array(MAX_BYTES + 1));
+    assert.equal(res.status, 413);
+    assert.deepEqual(await res.json(), { error: new UserError('file-too-large').userMessage });
+    assert.equal(calls.length, before, 'the command layer never saw it');
+  });
+
+  it('refuses other sites and other host names', async () => {
+    const crossSite = await post('api/command', 'x', '{"name":"privacy"}', {
+      origin: 'http://evil.example',
+    });
+    assert.equal(crossSite.status, 403);
+    const status = await new Promise<number>((resolve) => {
+      const { port } = new URL(playground.url);
+      request(
+        { host: '127.0.0.1', port, path: '/', headers: { host: `rebound.example:${port}` } },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode!);
+        },
+      ).end();
+    });
+    assert.equal(status, 421);
+  });
+
+  it('rejects malformed requests before any command runs', async () => {
+    assert.equal((await post('api/reroll', 'r', '{"jobId":"j","mode":"everything"}')).status, 400);
+    assert.equal((await post('api/stylize?structure=2', 'r', '')).status, 400);
+    assert.equal((await post('api/nothing', 'r', '')).status, 404);
+    const noId = await fetch(new URL('api/stylize', playground.url), {
+      method: 'POST',
+      headers: { cookie },
+    });
+    assert.equal(noId.status, 400);
+  });
+});
