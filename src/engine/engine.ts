@@ -18,6 +18,7 @@ import {
 import { ModelPool } from './runtime/pool.ts';
 import type { GenerateInput, LoadedStyle } from './runtime/loaded.ts';
 import type { TensorData } from './runtime/session.ts';
+import { warmUpFaces } from './face/index.ts';
 import { encodeFace, type FaceInfo, type FaceOptions, type PhotoLimits } from './photo.ts';
 import { createLatentCache, type LatentCache } from './cache/latents.ts';
 import { Scheduler } from './scheduler.ts';
@@ -145,9 +146,10 @@ export class Engine {
     );
   }
 
-  /** Loads a style (and its encoder) ahead of the first request. */
+  /** Loads a style (and its encoder) and the face models ahead of the first request. */
   async preload(pack: string): Promise<void> {
     await this.pool.style(pack);
+    await warmUpFaces(this.options.face);
   }
 
   /**
