@@ -8,7 +8,10 @@ import { promisify } from 'node:util';
 export const FIXTURES = join(import.meta.dirname, '..', 'fixtures');
 export const TINY = join(FIXTURES, 'reference-tiny64');
 
-/** A fresh temporary directory, removed when the surrounding suite ends (demo packs are large). */
+/**
+ * A fresh temporary directory, removed when the surrounding suite ends (demo packs are large).
+ * Call it in a `describe` body, not inside a hook: there `after` would belong to the hook.
+ */
 export function tempDir(prefix: string): string {
   const dir = mkdtempSync(join(tmpdir(), `pastiche-${prefix}-`));
   after(() => rmSync(dir, { recursive: true, force: true }));
