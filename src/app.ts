@@ -7,6 +7,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { createCommands, type Commands } from './commands/index.ts';
 import type { Config } from './config.ts';
+import { startDiscord } from './bots/discord/index.ts';
 import { startPlayground } from './bots/playground/server.ts';
 import { Engine, type StyleInfo } from './engine/engine.ts';
 import { writeDemoPacks } from './engine/pack/demo-packs.ts';
@@ -14,7 +15,7 @@ import { DownloadError } from './engine/pack/hub.ts';
 import { pullStyles, type PullEvent } from './engine/pack/pull.ts';
 import { listPacks } from './engine/pack/store.ts';
 
-/** A chat front end: the playground now; Discord and Slack when their adapters land. */
+/** A chat front end: the playground, Discord, Slack. */
 interface Adapter {
   /** Where users find it, printed at startup. */
   readonly url?: string;
@@ -56,6 +57,21 @@ const ADAPTERS: readonly AdapterSpec[] = [
         defaultPack,
         log,
       }),
+  },
+  {
+    name: 'discord',
+    enabled: (config) => config.secrets.discordToken !== undefined,
+    start: async ({ config, commands, log }) => {
+      const bot = await startDiscord({
+        commands,
+        config,
+        token: config.secrets.discordToken!,
+        ...(config.secrets.discordAppId !== undefined && { appId: config.secrets.discordAppId }),
+        log,
+      });
+      log(`discord: logged in as ${bot.client.user.tag}`);
+      return bot;
+    },
   },
 ];
 

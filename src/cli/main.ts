@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { CheckpointError } from '../engine/checkpoint/errors.ts';
 import { PackError } from '../engine/pack/manifest.ts';
 import { UserError } from '../engine/errors.ts';
+import { registerDiscord } from './discord.ts';
 import { registerModels } from './models.ts';
 import { registerStart } from './start.ts';
 import { registerStylize } from './stylize.ts';
@@ -13,6 +14,7 @@ const program = new Command('pastiche').description(
 registerModels(program);
 registerStart(program);
 registerStylize(program);
+registerDiscord(program);
 
 try {
   await program.parseAsync();

@@ -12,7 +12,7 @@ export const help: Command<void> = {
       '',
       ...commands,
       '',
-      'Under a result: 🎲 new style, 🧬 structure only, 🎨 colour only, 🔁 another exemplar.',
+      'Under a result: 🎲 new style, 🧬 structure only, 🎨 colour only (🔁 also a new style).',
       'Use `privacy` to see what I keep and for how long.',
     ].join('\n');
     await send({ kind: 'info', text });

@@ -1,0 +1,68 @@
+/**
+ * Autocomplete for `style` and `exemplar`, from the installed packs in memory: Discord wants the
+ * answer within 3 s and it cannot be deferred, so no I/O here.
+ */
+import type { ApplicationCommandOptionChoiceData, AutocompleteInteraction } from 'discord.js';
+import type { StyleInfo } from '../../commands/index.ts';
+import { OPTIONS } from './definitions.ts';
+
+/** Discord shows at most 25 choices of at most 100 characters. */
+const MAX_CHOICES = 25;
+const clip = (s: string): string => (s.length <= 100 ? s : `${s.slice(0, 99)}…`);
+
+type Choice = ApplicationCommandOptionChoiceData<string>;
+
+/** The pack the other options name, else the default, else the first (as the commands pick). */
+function packOf(
+  styles: readonly StyleInfo[],
+  name: string | null,
+  fallback: string,
+): StyleInfo | undefined {
+  return (
+    styles.find((s) => s.name === name) ?? styles.find((s) => s.name === fallback) ?? styles[0]
+  );
+}
+
+function styleChoices(styles: readonly StyleInfo[], query: string): Choice[] {
+  const q = query.trim().toLowerCase();
+  return styles
+    .filter((s) => s.name.toLowerCase().includes(q))
+    .map((s) => {
+      const notes = [
+        `${s.exemplars.length} exemplars`,
+        s.hasSampler ? 'random styles' : '',
+        s.demo ? 'demo' : '',
+      ];
+      return { name: clip(`${s.name} (${notes.filter(Boolean).join(', ')})`), value: s.name };
+    });
+}
+
+/** Exemplars whose id starts with, or whose name contains, the query; "random" first. */
+function exemplarChoices(pack: StyleInfo, query: string): Choice[] {
+  const q = query.trim().toLowerCase();
+  const random: Choice[] = 'random'.startsWith(q)
+    ? [{ name: 'random exemplar', value: 'random' }]
+    : [];
+  const matches = pack.exemplars.flatMap((name, id): Choice[] =>
+    String(id).startsWith(q) || name.toLowerCase().includes(q)
+      ? [{ name: clip(`${id} · ${name}`), value: String(id) }]
+      : [],
+  );
+  return [...random, ...matches];
+}
+
+export async function answerAutocomplete(
+  interaction: AutocompleteInteraction,
+  styles: readonly StyleInfo[],
+  defaultStyle: string,
+): Promise<void> {
+  const focused = interaction.options.getFocused(true);
+  let choices: Choice[] = [];
+  if (focused.name === OPTIONS.style) {
+    choices = styleChoices(styles, focused.value);
+  } else if (focused.name === OPTIONS.exemplar) {
+    const pack = packOf(styles, interaction.options.getString(OPTIONS.style), defaultStyle);
+    choices = pack ? exemplarChoices(pack, focused.value) : [];
+  }
+  await interaction.respond(choices.slice(0, MAX_CHOICES));
+}

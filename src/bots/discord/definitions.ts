@@ -1,0 +1,119 @@
+/**
+ * The application commands, as `discord register` uploads them. The router (interactions.ts)
+ * reads options by the names defined here.
+ */
+import {
+  ApplicationCommandType,
+  ContextMenuCommandBuilder,
+  InteractionContextType,
+  SlashCommandBuilder,
+  type RESTPutAPIApplicationCommandsJSONBody,
+  type SlashCommandAttachmentOption,
+  type SlashCommandNumberOption,
+  type SlashCommandStringOption,
+} from 'discord.js';
+
+export const NAMES = {
+  stylize: 'stylize',
+  style: 'style',
+  random: 'random',
+  list: 'list',
+  forget: 'forget',
+  help: 'help',
+  photoMenu: 'Stylize photo',
+  avatarMenu: 'Stylize avatar',
+} as const;
+
+export const OPTIONS = {
+  photo: 'photo',
+  style: 'style',
+  exemplar: 'exemplar',
+  structure: 'structure',
+  color: 'color',
+  preserveColor: 'preserve_color',
+  styleImage: 'style_image',
+  page: 'page',
+} as const;
+
+/** Guilds and DMs with the bot; not user installs, whose channels the bot cannot post in. */
+const CONTEXTS = [InteractionContextType.Guild, InteractionContextType.BotDM];
+
+const photo = (o: SlashCommandAttachmentOption, required: boolean): SlashCommandAttachmentOption =>
+  o
+    .setName(OPTIONS.photo)
+    .setDescription(
+      required ? 'A photo with a face' : 'A photo with a face (default: your last one)',
+    )
+    .setRequired(required);
+
+const style = (o: SlashCommandStringOption): SlashCommandStringOption =>
+  o.setName(OPTIONS.style).setDescription('The style pack').setAutocomplete(true);
+
+const weight =
+  (name: string, what: string) =>
+  (o: SlashCommandNumberOption): SlashCommandNumberOption =>
+    o
+      .setName(name)
+      .setDescription(`How much of the exemplar's ${what} (0–1)`)
+      .setMinValue(0)
+      .setMaxValue(1);
+
+/** Every command's JSON, for the bulk overwrite. */
+export function commandDefinitions(): RESTPutAPIApplicationCommandsJSONBody {
+  const stylize = new SlashCommandBuilder()
+    .setName(NAMES.stylize)
+    .setDescription('Turn a photo into a portrait in the style of an exemplar')
+    .setContexts(CONTEXTS)
+    .addAttachmentOption((o) => photo(o, true))
+    .addStringOption(style)
+    .addStringOption((o) =>
+      o
+        .setName(OPTIONS.exemplar)
+        .setDescription('Exemplar name or id within the style, or "random"')
+        .setAutocomplete(true),
+    )
+    .addNumberOption(weight(OPTIONS.structure, 'shapes'))
+    .addNumberOption(weight(OPTIONS.color, 'colours'))
+    .addBooleanOption((o) =>
+      o.setName(OPTIONS.preserveColor).setDescription("Keep the photo's own colours"),
+    )
+    .addAttachmentOption((o) =>
+      o.setName(OPTIONS.styleImage).setDescription('Use this image as the exemplar instead'),
+    );
+  const styleGroup = new SlashCommandBuilder()
+    .setName(NAMES.style)
+    .setDescription('Random styles, the style list, and forgetting your photos')
+    .setContexts(CONTEXTS)
+    .addSubcommand((s) =>
+      s
+        .setName(NAMES.random)
+        .setDescription('A random style on your photo, or a random portrait')
+        .addAttachmentOption((o) => photo(o, false))
+        .addStringOption(style),
+    )
+    .addSubcommand((s) =>
+      s
+        .setName(NAMES.list)
+        .setDescription('The styles and a contact sheet of their exemplars')
+        .addStringOption(style)
+        .addIntegerOption((o) =>
+          o.setName(OPTIONS.page).setDescription('Page of the contact sheet').setMinValue(1),
+        ),
+    )
+    .addSubcommand((s) =>
+      s.setName(NAMES.forget).setDescription('Delete everything I keep about your photos'),
+    );
+  const help = new SlashCommandBuilder()
+    .setName(NAMES.help)
+    .setDescription('What I can do, and what I keep about you')
+    .setContexts(CONTEXTS);
+  const photoMenu = new ContextMenuCommandBuilder()
+    .setName(NAMES.photoMenu)
+    .setType(ApplicationCommandType.Message)
+    .setContexts(CONTEXTS);
+  const avatarMenu = new ContextMenuCommandBuilder()
+    .setName(NAMES.avatarMenu)
+    .setType(ApplicationCommandType.User)
+    .setContexts(CONTEXTS);
+  return [stylize, styleGroup, help, photoMenu, avatarMenu].map((c) => c.toJSON());
+}

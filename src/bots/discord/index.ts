@@ -1,0 +1,145 @@
+/**
+ * The Discord adapter: a discord.js client whose interactions and reactions become commands,
+ * and whose commands' replies become messages. Holds no state a restart would lose: buttons
+ * carry their job id, and result messages map to jobs in keyv.
+ */
+import { once } from 'node:events';
+import {
+  Client,
+  Events,
+  GatewayIntentBits,
+  MessageFlags,
+  Partials,
+  type Interaction,
+} from 'discord.js';
+import type { Commands } from '../../commands/index.ts';
+import type { Config } from '../../config.ts';
+import type { Deps } from './context.ts';
+import { onInteraction } from './interactions.ts';
+import { ReactionHandler } from './reactions.ts';
+import { inviteUrl } from './register.ts';
+import { openResultIndex } from './results.ts';
+
+export interface StartDiscordOptions {
+  commands: Commands;
+  config: Config;
+  /** `config.secrets.discordToken`. */
+  token: string;
+  /** `config.secrets.discordAppId`: only to log the invite URL (READY names the application). */
+  appId?: string;
+  /** discord.js REST options: `api` (and `cdn`) point the client at a local fake in tests. */
+  rest?: { api?: string; cdn?: string };
+  /** keyv URL of the message → job index; default `config.cache.url`, beside the job records. */
+  storeUrl?: string;
+  /** Accept http:// attachment URLs. Only for a local fake Discord. */
+  insecureDownloads?: boolean;
+  /** How long `close` waits for handlers in progress; default 10 s. */
+  drainMs?: number;
+  log?: (line: string) => void;
+}
+
+export interface DiscordBot {
+  client: Client<true>;
+  /** Stops taking commands (new ones hear "restarting"); handlers in progress go on. */
+  stop(): Promise<void>;
+  /** Stops, lets handlers in progress deliver their replies (up to `drainMs`), logs out. */
+  close(): Promise<void>;
+}
+
+/**
+ * Logs in and resolves once the client is ready. Slash commands are not registered here
+ * (Discord limits how often that may happen): run `pastiche discord register` once.
+ *
+ * @example
+ * const bot = await startDiscord({ commands, config, token: config.secrets.discordToken! });
+ * process.once('SIGTERM', async () => { await bot.stop(); await commands.close(); await bot.close(); });
+ */
+export async function startDiscord(options: StartDiscordOptions): Promise<DiscordBot> {
+  const { config } = options;
+  const log = options.log ?? ((line: string) => console.error(line));
+  const results = await openResultIndex({
+    url: options.storeUrl ?? config.cache.url,
+    ttlMs: config.cache.ttlDays * 86_400_000,
+    onError: (e) => log(`discord: result index: ${String(e)}`),
+  });
+  const deps: Deps = {
+    commands: options.commands,
+    config,
+    results,
+    download: {
+      hosts: config.discord.cdnHosts,
+      maxBytes: config.photo.maxBytes,
+      allowHttp: options.insecureDownloads ?? false,
+    },
+    log,
+  };
+  const client = new Client({
+    // Reactions need their intents; interactions (commands, buttons) need none.
+    intents: [
+      GatewayIntentBits.Guilds,
+      GatewayIntentBits.GuildMessageReactions,
+      GatewayIntentBits.DirectMessageReactions,
+    ],
+    // Reactions on messages sent before this process started arrive for uncached messages.
+    partials: [Partials.Message, Partials.Channel, Partials.Reaction, Partials.User],
+    allowedMentions: { parse: [] },
+    ...(options.rest && { rest: options.rest }),
+  });
+
+  const running = new Set<Promise<void>>();
+  const track = (what: string, task: Promise<void>): void => {
+    const settled = task
+      .catch((e: unknown) => log(`discord: ${what} failed: ${(e as Error).stack ?? String(e)}`))
+      .finally(() => running.delete(settled));
+    running.add(settled);
+  };
+  const reactions = new ReactionHandler(deps);
+  let stopped = false;
+  client.on(Events.InteractionCreate, (i) =>
+    track('interaction', stopped ? restarting(i) : onInteraction(i, deps)),
+  );
+  client.on(Events.MessageReactionAdd, (r, u) => {
+    if (!stopped) track('reaction', reactions.handle(r, u));
+  });
+  client.on(Events.Error, (e) => log(`discord: ${e.message}`));
+
+  try {
+    const ready = once(client, Events.ClientReady);
+    await client.login(options.token);
+    await ready;
+  } catch (error) {
+    await client.destroy();
+    await results.close();
+    throw error;
+  }
+  const appId = options.appId ?? client.application?.id;
+  log(`discord: logged in as ${client.user?.tag}${appId ? `; invite: ${inviteUrl(appId)}` : ''}`);
+
+  let closed: Promise<void> | undefined;
+  return {
+    client: client as Client<true>,
+    async stop() {
+      stopped = true;
+    },
+    close() {
+      stopped = true;
+      return (closed ??= drainAndLogOut());
+    },
+  };
+
+  async function drainAndLogOut(): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise((r) => (timer = setTimeout(r, options.drainMs ?? 10_000)));
+    await Promise.race([Promise.allSettled([...running]), timeout]);
+    clearTimeout(timer);
+    await client.destroy();
+    await results.close();
+  }
+}
+
+/** During shutdown: an answer within Discord's 3 s rather than "the application did not respond". */
+async function restarting(interaction: Interaction): Promise<void> {
+  if (!interaction.isRepliable()) return;
+  const content = "I'm restarting. Try again in a minute.";
+  await interaction.reply({ content, flags: MessageFlags.Ephemeral });
+}

@@ -1,0 +1,134 @@
+/**
+ * Routes interactions to commands: slash commands, context menus, autocomplete and buttons.
+ * Every handler acknowledges first (defer or an immediate ephemeral refusal), then does I/O.
+ */
+import {
+  MessageFlags,
+  type ButtonInteraction,
+  type ChatInputCommandInteraction,
+  type Interaction,
+} from 'discord.js';
+import type { ReplySink } from '../../commands/index.ts';
+import { answerAutocomplete } from './autocomplete.ts';
+import { interactionCaller, jobView, type Deps } from './context.ts';
+import { NAMES, OPTIONS } from './definitions.ts';
+import { parseButtonId } from './ids.ts';
+import { sourceOf, stylizeAvatar, stylizeMessagePhoto, withPhotos } from './photos.ts';
+import { InteractionSurface } from './surface.ts';
+
+export async function onInteraction(interaction: Interaction, deps: Deps): Promise<void> {
+  if (interaction.isAutocomplete()) {
+    const styles = deps.commands.styles();
+    await answerAutocomplete(interaction, styles, deps.config.models.defaultStyle);
+  } else if (interaction.isChatInputCommand()) {
+    await onSlash(interaction, deps);
+  } else if (interaction.isMessageContextMenuCommand()) {
+    if (interaction.commandName === NAMES.photoMenu) {
+      await stylizeMessagePhoto(interaction, interaction.targetMessage, deps);
+    }
+  } else if (interaction.isUserContextMenuCommand()) {
+    if (interaction.commandName === NAMES.avatarMenu) {
+      const target = { user: interaction.targetUser, member: interaction.targetMember };
+      await stylizeAvatar(interaction, target, deps);
+    }
+  } else if (interaction.isButton()) {
+    await onButton(interaction, deps);
+  }
+}
+
+async function onSlash(i: ChatInputCommandInteraction, deps: Deps): Promise<void> {
+  const { commands } = deps;
+  const caller = interactionCaller(i);
+  const pack = i.options.getString(OPTIONS.style) ?? undefined;
+  if (i.commandName === NAMES.stylize) {
+    const exemplar = i.options.getString(OPTIONS.exemplar) ?? undefined;
+    const input = {
+      pack,
+      exemplar: exemplar && /^\d+$/.test(exemplar) ? Number(exemplar) : exemplar,
+      structure: i.options.getNumber(OPTIONS.structure) ?? undefined,
+      color: i.options.getNumber(OPTIONS.color) ?? undefined,
+      preserveColor: i.options.getBoolean(OPTIONS.preserveColor) ?? undefined,
+    };
+    const sources = {
+      photo: sourceOf(i.options.getAttachment(OPTIONS.photo, true)),
+      styleImage: sourceOf(i.options.getAttachment(OPTIONS.styleImage)),
+    };
+    await withPhotos(i, deps, sources, (photos, sink) =>
+      commands.stylize(caller, { ...input, ...photos }, sink),
+    );
+    return;
+  }
+  if (i.commandName === NAMES.help) {
+    await privately(i, deps, async (sink) => {
+      // Help and the privacy statement in one message: /help is where people look for both.
+      const texts: string[] = [];
+      const collect: ReplySink = (reply) => void texts.push(reply.text);
+      await commands.help(caller, collect);
+      await commands.privacy(caller, collect);
+      await sink({ kind: 'info', text: texts.join('\n\n') });
+    });
+    return;
+  }
+  if (i.commandName !== NAMES.style) return;
+  switch (i.options.getSubcommand()) {
+    case NAMES.random:
+      await withPhotos(
+        i,
+        deps,
+        { photo: sourceOf(i.options.getAttachment(OPTIONS.photo)) },
+        (p, sink) => commands.styleRandom(caller, { photo: p.photo, pack }, sink),
+      );
+      return;
+    case NAMES.list: {
+      const page = i.options.getInteger(OPTIONS.page) ?? undefined;
+      await privately(i, deps, (sink) => commands.styleList(caller, { pack, page }, sink));
+      return;
+    }
+    case NAMES.forget:
+      await privately(i, deps, (sink) => commands.forget(caller, sink));
+  }
+}
+
+/** An ephemeral command: deferred as ephemeral, so every reply (errors too) is private. */
+async function privately(
+  i: ChatInputCommandInteraction | ButtonInteraction,
+  deps: Deps,
+  run: (sink: ReplySink) => Promise<void>,
+): Promise<void> {
+  await i.deferReply({ flags: MessageFlags.Ephemeral });
+  const view = jobView(new InteractionSurface(i, deps.log), deps);
+  await run(view.sink);
+  await view.done();
+}
+
+async function onButton(i: ButtonInteraction, deps: Deps): Promise<void> {
+  const action = parseButtonId(i.customId);
+  if (!action) return;
+  const { commands } = deps;
+  const caller = interactionCaller(i);
+  const { jobId } = action;
+  switch (action.kind) {
+    case 'reroll': {
+      // A new public message under the result: the old result stays, as in a gallery.
+      await i.deferReply();
+      const view = jobView(new InteractionSurface(i, deps.log), deps);
+      await commands.reroll(caller, { jobId, mode: action.mode }, view.sink);
+      await view.done();
+      return;
+    }
+    case 'cancel':
+      await privately(i, deps, (sink) => commands.cancel(caller, { jobId }, sink));
+      return;
+    case 'delete':
+      await privately(i, deps, (sink) =>
+        commands.deleteResult(caller, { jobId }, async (reply) => {
+          // `info` means the record is gone: the message goes with it.
+          if (reply.kind === 'info') {
+            await i.message.delete().catch((e: unknown) => deps.log(`discord: delete: ${e}`));
+            await deps.results.forget(i.message.id);
+          }
+          await sink(reply);
+        }),
+      );
+  }
+}

@@ -1,0 +1,106 @@
+/**
+ * One command's replies on one surface: the status message edited at most once a second (the
+ * latest status wins), then the result, info or error in its place. Calls to the surface run one
+ * at a time, in order, so a late status edit never overwrites the result.
+ */
+import type { Reply, ReplySink } from '../../commands/index.ts';
+import { fitImage } from './fit.ts';
+import { infoMessage, resultMessage, statusMessage, textMessage } from './render.ts';
+import type { Surface } from './surface.ts';
+
+/** Discord asks bots to edit a progress message about once a second at most. */
+export const STATUS_INTERVAL_MS = 1000;
+
+export interface ViewOptions {
+  /** Told the id of each result message, to map reactions on it to the job. */
+  onResult?: (messageId: string, jobId: string) => Promise<void>;
+  log: (line: string) => void;
+}
+
+type Status = Extract<Reply, { kind: 'status' }>;
+
+export class JobView {
+  #chain: Promise<void> = Promise.resolve();
+  #pending: Status | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #lastStatusAt = -Infinity;
+  /** Set once a result, info or error has been shown: later statuses are stale. */
+  #final = false;
+  /** The status message is the command's one message until a final reply takes its place. */
+  #shown = false;
+
+  constructor(
+    private readonly surface: Surface,
+    private readonly o: ViewOptions,
+  ) {}
+
+  readonly sink: ReplySink = (reply) => {
+    if (reply.kind === 'status') {
+      if (!this.#final) this.#status(reply);
+      return;
+    }
+    this.#dropStatus();
+    const first = !this.#final;
+    this.#final = true;
+    this.#enqueue(() => this.#render(reply, first));
+  };
+
+  /** Waits for everything enqueued to reach Discord. */
+  async done(): Promise<void> {
+    this.#dropStatus();
+    await this.#chain;
+  }
+
+  #status(reply: Status): void {
+    this.#pending = reply;
+    if (this.#timer) return;
+    const wait = Math.max(0, this.#lastStatusAt + STATUS_INTERVAL_MS - Date.now());
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      const latest = this.#pending;
+      this.#pending = undefined;
+      if (!latest || this.#final) return;
+      this.#lastStatusAt = Date.now();
+      this.#enqueue(async () => {
+        if (this.#final) return;
+        await this.surface.show(statusMessage(latest));
+        this.#shown = true;
+      });
+    }, wait);
+  }
+
+  #dropStatus(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#pending = undefined;
+  }
+
+  async #render(reply: Exclude<Reply, Status>, first: boolean): Promise<void> {
+    const { surface } = this;
+    switch (reply.kind) {
+      case 'result': {
+        const image = await fitImage(reply.image, surface.uploadLimit);
+        const message = resultMessage(reply, image);
+        const id = first ? await surface.show(message) : await surface.add(message);
+        if (id) await this.o.onResult?.(id, reply.jobId);
+        return;
+      }
+      case 'info':
+        await (first ? surface.show(infoMessage(reply)) : surface.add(infoMessage(reply)));
+        return;
+      case 'error':
+        // After a result, the message is that result: an error is a message of its own.
+        if (!first) await surface.add(textMessage(reply.text));
+        // A cancelled job's status message says so in place; other failures are private.
+        else if (reply.code === 'cancelled' && this.#shown)
+          await surface.show(textMessage(`✖️ ${reply.text}`));
+        else await surface.fail(reply.text);
+    }
+  }
+
+  #enqueue(step: () => Promise<void>): void {
+    this.#chain = this.#chain.then(step).catch((error: unknown) => {
+      this.o.log(`discord: could not show a reply: ${(error as Error).stack ?? String(error)}`);
+    });
+  }
+}

@@ -1,0 +1,103 @@
+/** `discord register`: one bulk overwrite of the commands, globally or in one guild. */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { promisify } from 'node:util';
+import {
+  ApplicationCommandOptionType as Type,
+  ApplicationCommandType,
+  type APIApplicationCommandOption,
+} from 'discord.js';
+import { inviteUrl, PERMISSIONS, registerCommands } from '../../src/bots/discord/register.ts';
+import { tempDir } from '../helpers/packs.ts';
+import { FakeDiscord } from './fake-discord.ts';
+
+let fake: FakeDiscord;
+before(async () => (fake = await FakeDiscord.start()));
+after(() => fake.close());
+
+interface Sent {
+  name: string;
+  type: ApplicationCommandType;
+  options?: APIApplicationCommandOption[];
+}
+
+test(
+  'registers every command with one PUT, in a guild or globally',
+  { timeout: 10_000 },
+  async () => {
+    const guild = await registerCommands({
+      token: 't',
+      appId: fake.appId,
+      guildId: fake.guildId,
+      api: fake.api,
+    });
+    const global = await registerCommands({ token: 't', appId: fake.appId, api: fake.api });
+    assert.equal(guild, 5);
+    assert.equal(global, 5);
+    const puts = fake.requests.filter((r) => r.method === 'PUT');
+    assert.deepEqual(
+      puts.map((r) => r.path),
+      [
+        `/applications/${fake.appId}/guilds/${fake.guildId}/commands`,
+        `/applications/${fake.appId}/commands`,
+      ],
+    );
+    const commands = puts[0]!.body as unknown as Sent[];
+    assert.deepEqual(
+      commands.map((c) => [c.name, c.type]),
+      [
+        ['stylize', ApplicationCommandType.ChatInput],
+        ['style', ApplicationCommandType.ChatInput],
+        ['help', ApplicationCommandType.ChatInput],
+        ['Stylize photo', ApplicationCommandType.Message],
+        ['Stylize avatar', ApplicationCommandType.User],
+      ],
+    );
+    const stylize = commands[0]!.options!.map((o) => ({
+      name: o.name,
+      type: o.type,
+      required: 'required' in o ? o.required : undefined,
+      autocomplete: 'autocomplete' in o ? o.autocomplete : undefined,
+    }));
+    assert.deepEqual(stylize, [
+      { name: 'photo', type: Type.Attachment, required: true, autocomplete: undefined },
+      { name: 'style', type: Type.String, required: false, autocomplete: true },
+      { name: 'exemplar', type: Type.String, required: false, autocomplete: true },
+      { name: 'structure', type: Type.Number, required: false, autocomplete: undefined },
+      { name: 'color', type: Type.Number, required: false, autocomplete: undefined },
+      { name: 'preserve_color', type: Type.Boolean, required: false, autocomplete: undefined },
+      { name: 'style_image', type: Type.Attachment, required: false, autocomplete: undefined },
+    ]);
+    assert.deepEqual(
+      commands[1]!.options!.map((o) => o.name),
+      ['random', 'list', 'forget'],
+    );
+  },
+);
+
+test('the invite URL asks for the bot and commands scopes and the permissions', () => {
+  const url = new URL(inviteUrl('123'));
+  assert.equal(url.searchParams.get('client_id'), '123');
+  assert.equal(url.searchParams.get('scope'), 'bot applications.commands');
+  assert.equal(url.searchParams.get('permissions'), PERMISSIONS.toString());
+});
+
+test(
+  '`pastiche discord register` without the secrets says which to set',
+  { timeout: 30_000 },
+  async () => {
+    const bin = join(import.meta.dirname, '..', '..', 'bin', 'pastiche.js');
+    const env = { PATH: process.env.PATH ?? '' };
+    const run = promisify(execFile)(process.execPath, [bin, 'discord', 'register'], {
+      cwd: tempDir('register'),
+      env,
+    });
+    await assert.rejects(run, (error: { code: number; stderr: string }) => {
+      assert.equal(error.code, 1);
+      assert.match(error.stderr, /set DISCORD_TOKEN and DISCORD_APP_ID/);
+      return true;
+    });
+  },
+);
