@@ -1,0 +1,72 @@
+/**
+ * The words after `/stylize` or `@Pastiche`: `[style[:exemplar]] [structure=0.7] [colour=0.5]
+ * [preserve] [size=256]`, read once into typed options.
+ */
+import type { StylizeInput } from '../../commands/index.ts';
+import { SlackUserError } from './errors.ts';
+
+export type TextOptions = Omit<StylizeInput, 'photo' | 'styleImage'>;
+
+const PRESERVE = new Set(['preserve', 'preserve-color', 'preserve-colour', 'preserve_color']);
+
+/**
+ * @throws {SlackUserError} `bad-text`, naming the word it could not read.
+ * @example parseStyleText('<@U1> cartoon:26 colour=0.5') // { pack: 'cartoon', exemplar: 26, color: 0.5 }
+ */
+export function parseStyleText(text: string): TextOptions {
+  const options: TextOptions = {};
+  // Mentions (`<@U123>`) are how the message addressed the bot, not options.
+  const words = text
+    .replace(/<@[A-Z0-9]+(\|[^>]*)?>/g, ' ')
+    .split(/\s+/)
+    .filter(Boolean);
+  for (const word of words) {
+    const [key, value] = splitOption(word);
+    if (value === undefined && PRESERVE.has(key.toLowerCase())) options.preserveColor = true;
+    else if (value === undefined && options.pack === undefined) Object.assign(options, style(key));
+    else if (key === 'structure') options.structure = unit(key, value);
+    else if (key === 'color' || key === 'colour') options.color = unit('colour', value);
+    else if (key === 'size') options.size = pixels(value);
+    else if ((key === 'style' || key === 'pack') && value) Object.assign(options, style(value));
+    else throw new SlackUserError('bad-text', `I don't understand "${word}".`);
+  }
+  return options;
+}
+
+function splitOption(word: string): [string, string | undefined] {
+  const at = word.indexOf('=');
+  return at < 0 ? [word, undefined] : [word.slice(0, at).toLowerCase(), word.slice(at + 1)];
+}
+
+/** `cartoon`, `cartoon:26`, `cartoon:random`, `cartoon:name.jpg`. */
+function style(token: string): Pick<TextOptions, 'pack' | 'exemplar'> {
+  const at = token.indexOf(':');
+  if (at < 0) return { pack: token };
+  const exemplar = token.slice(at + 1);
+  return {
+    pack: token.slice(0, at),
+    exemplar: /^\d+$/.test(exemplar) ? Number(exemplar) : exemplar,
+  };
+}
+
+function unit(name: string, raw: string | undefined): number {
+  const n = Number(raw);
+  if (raw === undefined || raw === '' || !(n >= 0 && n <= 1)) {
+    throw new SlackUserError(
+      'bad-text',
+      `${name} must be a number from 0 to 1, not "${raw ?? ''}".`,
+    );
+  }
+  return n;
+}
+
+function pixels(raw: string | undefined): number {
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n <= 0) {
+    throw new SlackUserError(
+      'bad-text',
+      `size must be a whole number of pixels, not "${raw ?? ''}".`,
+    );
+  }
+  return n;
+}

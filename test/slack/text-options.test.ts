@@ -1,0 +1,44 @@
+/** The words after `/stylize` and `@Pastiche`, read into options (no Slack needed). */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { SlackUserError } from '../../src/bots/slack/errors.ts';
+import { parseStyleText } from '../../src/bots/slack/text-options.ts';
+
+describe('slack text options', () => {
+  it('reads a style, an exemplar and options in any order', () => {
+    assert.deepEqual(parseStyleText(''), {});
+    assert.deepEqual(parseStyleText('<@U0BOT> cartoon:26 colour=0.5'), {
+      pack: 'cartoon',
+      exemplar: 26,
+      color: 0.5,
+    });
+    assert.deepEqual(parseStyleText('structure=0.8 preserve anime:random size=256'), {
+      structure: 0.8,
+      preserveColor: true,
+      pack: 'anime',
+      exemplar: 'random',
+      size: 256,
+    });
+    assert.deepEqual(parseStyleText('style=arcane:Jinx.jpg color=1'), {
+      pack: 'arcane',
+      exemplar: 'Jinx.jpg',
+      color: 1,
+    });
+  });
+
+  it('names the word it cannot read', () => {
+    const fails = (text: string, pattern: RegExp) =>
+      assert.throws(
+        () => parseStyleText(text),
+        (error: unknown) =>
+          error instanceof SlackUserError &&
+          error.code === 'bad-text' &&
+          pattern.test(error.userMessage),
+      );
+    fails('cartoon anime', /I don't understand "anime"/);
+    fails('structure=1.5', /structure must be a number from 0 to 1, not "1\.5"/);
+    fails('colour=', /colour must be a number from 0 to 1/);
+    fails('size=big', /size must be a whole number of pixels/);
+    fails('cartoon mood=happy', /"mood=happy"/);
+  });
+});
