@@ -9,7 +9,8 @@ import { createCommands, type Commands } from './commands/index.ts';
 import type { Config } from './config.ts';
 import { startDiscord } from './bots/discord/index.ts';
 import { startPlayground } from './bots/playground/server.ts';
-import { Engine, type StyleInfo } from './engine/engine.ts';
+import { startSlack } from './bots/slack/index.ts';
+import { Engine, type EngineApi, type StyleInfo } from './engine/engine.ts';
 import { writeDemoPacks } from './engine/pack/demo-packs.ts';
 import { DownloadError } from './engine/pack/hub.ts';
 import { pullStyles, type PullEvent } from './engine/pack/pull.ts';
@@ -71,6 +72,27 @@ const ADAPTERS: readonly AdapterSpec[] = [
       });
       log(`discord: logged in as ${bot.client.user.tag}`);
       return bot;
+    },
+  },
+  {
+    name: 'slack',
+    enabled: (config) => config.secrets.slackBotToken !== undefined,
+    start: async ({ config, commands, log }) => {
+      const { slackAppToken, slackSigningSecret } = config.secrets;
+      const slack = await startSlack({
+        commands,
+        config,
+        botToken: config.secrets.slackBotToken!,
+        ...(slackAppToken !== undefined && { appToken: slackAppToken }),
+        ...(slackSigningSecret !== undefined && { signingSecret: slackSigningSecret }),
+        log,
+      });
+      log(
+        `slack: connected (${config.slack.socketMode ? 'Socket Mode' : `HTTP on port ${slack.port}`})`,
+      );
+      // Slack keeps delivering events while the command layer drains (new ones hear "busy");
+      // closing waits for replies in flight, then disconnects.
+      return { stop: () => Promise.resolve(), close: () => slack.stop() };
     },
   },
 ];
@@ -153,7 +175,8 @@ async function ensureStyles(config: Config, log: (line: string) => void): Promis
   await writeDemoPacks(config.modelsDir, DEMO_SIZE);
 }
 
-function createEngine(config: Config): Promise<Engine> {
+/** The local engine, as configured; `pastiche worker` runs one too. */
+export function createEngine(config: Config): Promise<Engine> {
   const { engine, cache } = config;
   if (cache.url.startsWith('sqlite://')) {
     const file = cache.url.slice('sqlite://'.length);
@@ -173,6 +196,20 @@ function createEngine(config: Config): Promise<Engine> {
     photo: { ...config.photo },
     face: { minFaceSize: config.face.minSize },
   });
+}
+
+/**
+ * `engine.mode: local` loads the models here; `queue` sends jobs to `pastiche worker`s through
+ * Redis and never loads a model (the workers install the styles).
+ */
+async function chooseEngine(config: Config, log: (line: string) => void): Promise<EngineApi> {
+  if (config.engine.mode === 'local') {
+    await ensureStyles(config, log);
+    return createEngine(config);
+  }
+  const { RemoteEngine } = await import('./queue/remote-engine.ts');
+  const { queueSettings } = await import('./queue/settings.ts');
+  return RemoteEngine.create({ ...queueSettings(config), cacheUrl: config.cache.url });
 }
 
 /** The configured default style when installed, else a real style, else any. */
@@ -196,8 +233,7 @@ function defaultPack(config: Config, styles: readonly StyleInfo[]): string | und
 export async function startApp(options: AppOptions): Promise<App> {
   const { config } = options;
   const log = options.log ?? console.log;
-  await ensureStyles(config, log);
-  const engine = await createEngine(config);
+  const engine = await chooseEngine(config, log);
   const styles = engine.styles();
   const notice = demoNotice(styles.filter((s) => s.demo));
   if (notice) log(`\n${'─'.repeat(72)}\n${notice}\n${'─'.repeat(72)}\n`);

@@ -25,6 +25,8 @@ const schema = z.strictObject({
     downloadsDir: z.string().min(1).nullable(),
   }),
   engine: z.strictObject({
+    /** `local` runs the models in this process; `queue` sends jobs to `pastiche worker`s. */
+    mode: z.enum(['local', 'queue']),
     /** ONNX Runtime threads per operator; 0 means one per core. */
     threads: count,
     memoryBudgetMb: positive,
@@ -32,6 +34,27 @@ const schema = z.strictObject({
     jobTimeoutS: z.number().positive(),
     maxBatch: positive,
     warmup: z.boolean(),
+  }),
+  /** BullMQ on Redis, for `engine.mode: queue` (the bot) and `pastiche worker`. */
+  queue: z.strictObject({
+    /** BullMQ queue name; bot and workers must agree. */
+    name: z.string().regex(/^[\w.-]+$/, 'expected letters, digits, ".", "_" or "-"'),
+    /** Redis of the queue; null means `cache.url` (queue mode needs a redis:// cache anyway). */
+    url: z
+      .string()
+      .regex(/^rediss?:\/\/.+$/, 'expected redis://…')
+      .nullable(),
+    /** Jobs one worker runs at once: 1 on a CPU box, more on a GPU. */
+    concurrency: positive,
+    /** Tries per job (a crash or a stalled worker counts) before the user gets an error. */
+    attempts: positive,
+    /** A worker that has not renewed a job's lock for this long has stalled (crashed). */
+    lockMs: positive,
+    /** How often workers look for stalled jobs. */
+    stalledIntervalMs: positive,
+    /** Largest request (photo bytes, base64) and result (image bytes) carried through Redis. */
+    maxRequestBytes: positive,
+    maxResultBytes: positive,
   }),
   cache: z.strictObject({
     url: z

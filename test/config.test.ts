@@ -40,6 +40,17 @@ describe('loadConfig', () => {
     assert.deepEqual(config.playground, { enabled: true, host: '127.0.0.1', port: 8788 });
     assert.deepEqual(config.discord.cdnHosts, ['cdn.discordapp.com', 'media.discordapp.net']);
     assert.equal(config.slack.socketMode, true);
+    assert.equal(config.engine.mode, 'local');
+    assert.deepEqual(config.queue, {
+      name: 'pastiche',
+      url: null,
+      concurrency: 1,
+      attempts: 3,
+      lockMs: 30_000,
+      stalledIntervalMs: 30_000,
+      maxRequestBytes: 20 * 1024 * 1024,
+      maxResultBytes: 8 * 1024 * 1024,
+    });
     assert.deepEqual(config.secrets, {});
     assert.ok(Object.isFrozen(config) && Object.isFrozen(config.playground));
     assert.ok(Object.isFrozen(config.discord.cdnHosts) && Object.isFrozen(config.secrets));
@@ -173,6 +184,27 @@ describe('loadConfig', () => {
     assert.match(byKey.get('playground.prot')!.message, /unknown setting/);
     assert.match(message, /^invalid configuration:\n {2}- /);
     assert.match(message, /cache\.ttlDays \(from .*bad\.json\): /);
+  });
+
+  it('reads the queue mode and queue settings from the environment', () => {
+    const config = loadConfig({
+      cwd: tempDir('config'),
+      env: {
+        PASTICHE_ENGINE_MODE: 'queue',
+        PASTICHE_QUEUE_URL: 'redis://queue:6379',
+        PASTICHE_QUEUE_CONCURRENCY: '4',
+      },
+    });
+    assert.equal(config.engine.mode, 'queue');
+    assert.equal(config.queue.url, 'redis://queue:6379');
+    assert.equal(config.queue.concurrency, 4);
+    const issues = issuesOf(() =>
+      loadConfig({
+        cwd: tempDir('config'),
+        env: { PASTICHE_ENGINE_MODE: 'cluster', PASTICHE_QUEUE_URL: 'http://x' },
+      }),
+    );
+    assert.deepEqual(issues.map((i) => i.key).sort(), ['engine.mode', 'queue.url']);
   });
 
   it('documents every variable in .env.example, one name per key', () => {

@@ -7,6 +7,7 @@ import { registerDiscord } from './discord.ts';
 import { registerModels } from './models.ts';
 import { registerStart } from './start.ts';
 import { registerStylize } from './stylize.ts';
+import { registerWorker } from './worker.ts';
 
 const program = new Command('pastiche').description(
   'DualStyleGAN portraits for Discord, Slack and a local playground',
@@ -15,6 +16,7 @@ registerModels(program);
 registerStart(program);
 registerStylize(program);
 registerDiscord(program);
+registerWorker(program);
 
 try {
   await program.parseAsync();

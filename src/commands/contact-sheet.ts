@@ -4,7 +4,7 @@
  * and in the record store (another process, or the next start, reuses it).
  */
 import { createHash } from 'node:crypto';
-import type { Engine, StyleInfo } from '../engine/engine.ts';
+import type { EngineApi, StyleInfo } from '../engine/engine.ts';
 import { openPack } from '../engine/pack/store.ts';
 import { allowedSizes } from '../engine/request.ts';
 import type { RecordStore } from './records.ts';
@@ -40,7 +40,7 @@ export class ContactSheets {
   readonly #memory = new Map<string, Promise<EncodedImage>>();
 
   constructor(
-    private readonly engine: Engine,
+    private readonly engine: EngineApi,
     private readonly records: RecordStore,
     private readonly modelsDir: string,
   ) {}

@@ -3,7 +3,7 @@
  * metadata an adapter can register and render, plus a short `run`.
  */
 import type { Config } from '../config.ts';
-import type { Engine, StyleInfo } from '../engine/engine.ts';
+import type { EngineApi, StyleInfo } from '../engine/engine.ts';
 import { UserError } from '../engine/errors.ts';
 import type { ActiveJobs } from './active.ts';
 import type { ContactSheets } from './contact-sheet.ts';
@@ -35,7 +35,7 @@ export interface CommandMeta {
 export type Send = (reply: Reply) => Promise<void>;
 
 export interface CommandContext {
-  readonly engine: Engine;
+  readonly engine: EngineApi;
   readonly config: Config;
   readonly records: RecordStore;
   readonly limits: Limits;

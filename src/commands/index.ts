@@ -5,7 +5,7 @@
  * anything else a generic one (and `onError`).
  */
 import type { Config } from '../config.ts';
-import type { Engine, StyleInfo } from '../engine/engine.ts';
+import type { EngineApi, StyleInfo } from '../engine/engine.ts';
 import { UserError } from '../engine/errors.ts';
 import { ActiveJobs } from './active.ts';
 import { cancel } from './cancel.ts';
@@ -85,7 +85,7 @@ export interface Commands {
 }
 
 export interface CreateCommandsOptions {
-  engine: Engine;
+  engine: EngineApi;
   config: Config;
   /** keyv URL of job records (and the limits' Redis if `redis://`); default `config.cache.url`. */
   recordsUrl?: string;

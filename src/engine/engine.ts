@@ -87,6 +87,15 @@ export interface EngineOptions {
   face?: FaceOptions;
 }
 
+/**
+ * What callers use of an engine: the in-process {@link Engine}, or the queue-mode facade that
+ * sends jobs to `pastiche worker`s (src/queue/remote-engine.ts).
+ */
+export type EngineApi = Pick<
+  Engine,
+  'submit' | 'stylize' | 'styles' | 'forget' | 'preload' | 'close'
+>;
+
 /** A pack as users see it. */
 export interface StyleInfo {
   name: string;
