@@ -50,8 +50,10 @@ export class FakeGateway {
   }
 
   #accept(socket: WebSocket): void {
-    // A short interval makes discord.js heartbeat within a test's lifetime.
-    socket.send(JSON.stringify({ op: GatewayOpcodes.Hello, d: { heartbeat_interval: 1000 } }));
+    // Discord's own interval. A short one made discord.js declare the connection a zombie and
+    // reconnect whenever inference kept the event loop busy for a second (seen under CI load),
+    // and this fake does not implement Resume.
+    socket.send(JSON.stringify({ op: GatewayOpcodes.Hello, d: { heartbeat_interval: 41_250 } }));
     socket.on('message', (raw) => {
       const { op } = JSON.parse(String(raw)) as { op: GatewayOpcodes };
       if (op === GatewayOpcodes.Heartbeat) {
