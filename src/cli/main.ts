@@ -1,5 +1,6 @@
 /** The `pastiche` command. */
 import { Command } from 'commander';
+import { ConfigError } from '../config.ts';
 import { CheckpointError } from '../engine/checkpoint/errors.ts';
 import { PackError } from '../engine/pack/manifest.ts';
 import { UserError } from '../engine/errors.ts';
@@ -25,7 +26,11 @@ try {
   if (error instanceof UserError) {
     console.error(`error: ${error.userMessage}${error.detail ? ` (${error.detail})` : ''}`);
     process.exitCode = 1;
-  } else if (error instanceof CheckpointError || error instanceof PackError) {
+  } else if (
+    error instanceof CheckpointError ||
+    error instanceof PackError ||
+    error instanceof ConfigError
+  ) {
     console.error(`error: ${error.message}`);
     process.exitCode = 1;
   } else {
