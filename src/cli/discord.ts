@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { DiscordAPIError } from 'discord.js';
 import { inviteUrl, registerCommands } from '../bots/discord/register.ts';
+import { registerShardCommands } from '../bots/discord/shards.ts';
 import { loadConfig } from '../config.ts';
 
 export function registerDiscord(program: Command): void {
@@ -30,4 +31,5 @@ export function registerDiscord(program: Command): void {
         discord.error(`error: Discord refused the commands: ${error.message} (${error.status})`);
       }
     });
+  registerShardCommands(discord);
 }
