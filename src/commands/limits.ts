@@ -3,7 +3,6 @@
  * channel (jobs in progress) and for everyone (the queue length, for backpressure). Counters live
  * in memory, or in Redis when the store URL is `redis://` so every process shares them.
  */
-import { createClient } from '@keyv/redis';
 import {
   RateLimiterMemory,
   RateLimiterRedis,
@@ -11,6 +10,7 @@ import {
   type RateLimiterAbstract,
 } from 'rate-limiter-flexible';
 import type { Config } from '../config.ts';
+import { connectRedis } from '../engine/cache/redis.ts';
 import { UserError, type UserErrorCode } from '../engine/errors.ts';
 
 /** A refusal by a limit: the user may try again after `retryAfterMs`. */
@@ -68,7 +68,13 @@ const HOUR_S = 3600;
  */
 export async function createLimits(options: LimitsOptions): Promise<Limits> {
   const { limits, estimates } = options;
-  const redis = /^rediss?:\/\//.test(options.url) ? await connect(options) : undefined;
+  const redis = /^rediss?:\/\//.test(options.url)
+    ? await connectRedis(options.url, {
+        what: 'limits',
+        connectTimeoutMs: 5000,
+        onError: options.onError,
+      })
+    : undefined;
   const limiter = (name: string, points: number, inProgress: boolean): RateLimiterAbstract => {
     const keyPrefix = `pastiche:limits:${name}`;
     if (!redis)
@@ -112,28 +118,6 @@ export async function createLimits(options: LimitsOptions): Promise<Limits> {
       if (redis?.isOpen) await redis.close();
     },
   };
-}
-
-/** A Redis client that fails at once if the first connection fails, and retries after that. */
-async function connect({ url, onError }: LimitsOptions) {
-  let connected = false;
-  const client = createClient({
-    url,
-    socket: {
-      connectTimeout: 5000,
-      reconnectStrategy: (retries: number, cause: Error) =>
-        connected ? Math.min(100 * 2 ** retries, 2000) : cause,
-    },
-  });
-  client.on('error', onError);
-  try {
-    await client.connect();
-  } catch (error) {
-    if (client.isOpen) client.destroy();
-    throw new Error(`limits: Redis is unreachable (${String(error)})`, { cause: error });
-  }
-  connected = true;
-  return client;
 }
 
 /**

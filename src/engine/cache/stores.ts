@@ -1,7 +1,8 @@
-import KeyvRedis, { createClient } from '@keyv/redis';
+import KeyvRedis from '@keyv/redis';
 import { Keyv, type DeserializedData } from 'keyv';
 
 import { fromText, toText } from './codec.ts';
+import { connectRedis } from './redis.ts';
 import { SqliteBlobStore } from './sqlite-store.ts';
 import { keyvUserIndex, redisUserIndex, type UserIndex } from './user-index.ts';
 
@@ -60,27 +61,8 @@ async function openRedis({
   connectTimeoutMs,
   onError,
 }: StoreOptions): Promise<OpenedStore> {
-  let connected = false;
-  const client = createClient({
-    url,
-    socket: {
-      connectTimeout: connectTimeoutMs,
-      // Fail the first connect at once (a wrong URL should say so), retry once we were up.
-      reconnectStrategy: (retries: number, cause: Error) =>
-        connected ? Math.min(100 * 2 ** retries, 2000) : cause,
-    },
-  });
-  // Until the adapter exists (it forwards client errors to keyv), report them directly.
-  client.on('error', onError);
-  try {
-    await client.connect();
-  } catch (error) {
-    if (client.isOpen) client.destroy();
-    throw new Error(`latent cache: Redis at ${redactUrl(url)} is unreachable (${String(error)})`, {
-      cause: error,
-    });
-  }
-  connected = true;
+  // Until the adapter exists (it forwards client errors to keyv), errors go to onError.
+  const client = await connectRedis(url, { what: 'latent cache', connectTimeoutMs, onError });
   const store = new KeyvRedis(client, { namespace, throwOnErrors: true });
   client.off('error', onError);
   const keyv = new Keyv<Uint8Array>({
@@ -99,8 +81,4 @@ async function openRedis({
     index: redisUserIndex(client, (key) => store.createKeyPrefix(key, namespace)),
     close: () => keyv.disconnect(),
   };
-}
-
-function redactUrl(url: string): string {
-  return url.replace(/\/\/[^@/]*@/, '//…@');
 }
