@@ -64,7 +64,14 @@ export class RemoteEngine implements EngineApi {
     const events = new QueueEvents(options.name, {
       connection: { url: options.url, maxRetriesPerRequest: null },
     });
+    options = {
+      ...options,
+      onError: options.onError ?? ((error) => console.error('queue:', error)),
+    };
     const redis = new Redis(options.url, { maxRetriesPerRequest: 3 });
+    // Without a listener ioredis prints "Unhandled error event" on every reconnect attempt while
+    // Redis is down; route them where the queue's own errors go.
+    redis.on('error', (error: unknown) => options.onError?.(error));
     const cache = await createLatentCache({ url: options.cacheUrl });
     const engine = new RemoteEngine(options, queue, events, redis, cache);
     engine.#listen();

@@ -33,6 +33,9 @@ export async function startQueueWorker(
 ): Promise<QueueWorker> {
   const keys = sideKeys(settings.name);
   const redis = new Redis(settings.url, { maxRetriesPerRequest: null });
+  // Without a listener ioredis prints "Unhandled error event" on every reconnect attempt while
+  // Redis is down; it reconnects on its own, so one line per error is enough.
+  redis.on('error', (error: Error) => log(`worker: redis: ${error.message}`));
   // The bot lists styles from here, so it never opens a pack.
   await redis.set(keys.styles, JSON.stringify(engine.styles()));
 
