@@ -3,14 +3,11 @@
  * scheduler's handle, driven by BullMQ's QueueEvents and the facade's poller. It settles exactly
  * once, so a job retried after a worker crash still gives its submitter one result.
  */
-import { EventEmitter } from 'node:events';
 import type { StylizeResult } from '../engine/engine.ts';
-import type { JobEvents, JobHandle, JobStage } from '../engine/scheduler/types.ts';
+import { JobEmitter } from '../engine/scheduler/job-emitter.ts';
+import type { JobHandle, JobStage } from '../engine/scheduler/types.ts';
 
-export class RemoteJob
-  extends EventEmitter<JobEvents<StylizeResult>>
-  implements JobHandle<StylizeResult>
-{
+export class RemoteJob extends JobEmitter<StylizeResult> implements JobHandle<StylizeResult> {
   readonly result: Promise<StylizeResult>;
   state: 'queued' | 'running' | 'settled' = 'queued';
   #position = 0;
@@ -38,28 +35,28 @@ export class RemoteJob
   reportPosition(position: number): void {
     if (this.state !== 'queued' || position === this.#position) return;
     this.#position = position;
-    this.#tell('queued', { position });
+    this.tell('queued', { position });
   }
 
   /** Also re-entered after a stalled worker: a retried job stays `running` for its submitter. */
   start(): void {
     if (this.state !== 'queued') return;
     this.state = 'running';
-    this.#tell('started');
+    this.tell('started');
   }
 
   stage(stage: JobStage): void {
     // A stage may arrive before `active` (separate Redis stream entries, same order, but the
     // poller may have seen neither); it implies the job started.
     this.start();
-    if (this.state === 'running') this.#tell('stage', { stage });
+    if (this.state === 'running') this.tell('stage', { stage });
   }
 
   finish(result: StylizeResult): boolean {
     if (this.state === 'settled') return false;
     this.state = 'settled';
     this.#resolve(result);
-    this.#tell('done', { result });
+    this.tell('done', { result });
     return true;
   }
 
@@ -67,20 +64,8 @@ export class RemoteJob
     if (this.state === 'settled') return false;
     this.state = 'settled';
     this.#reject(error);
-    if (event === 'cancelled') this.#tell('cancelled');
-    else this.#tell('failed', { error });
+    if (event === 'cancelled') this.tell('cancelled');
+    else this.tell('failed', { error });
     return true;
   }
-
-  /** A listener's throw must not unwind into the event relay; it still surfaces as uncaught. */
-  readonly #tell: EventEmitter<JobEvents<StylizeResult>>['emit'] = (event, ...args) => {
-    try {
-      return this.emit(event, ...args);
-    } catch (error) {
-      queueMicrotask(() => {
-        throw error;
-      });
-      return true;
-    }
-  };
 }

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { EventEmitter } from 'node:events';
 
 import type { FairItem } from './fair-queue.ts';
-import type { BatchRunner, JobContext, JobEvents, JobHandle, JobStage } from './types.ts';
+import { JobEmitter } from './job-emitter.ts';
+import type { BatchRunner, JobContext, JobHandle, JobStage } from './types.ts';
 
 /** A batch spec with its input type erased, so jobs of any batch kind share one queue. */
 export interface ErasedBatch<T> {
@@ -27,7 +27,7 @@ export type Outcome<T> = { ok: true; value: T } | { ok: false; error: unknown };
  * One job: its spec, its state, and the handle its submitter holds. Settles exactly once;
  * whatever arrives later (a result from a run the lane gave up on) is dropped.
  */
-export class Job<T> extends EventEmitter<JobEvents<T>> implements JobHandle<T>, FairItem {
+export class Job<T> extends JobEmitter<T> implements JobHandle<T>, FairItem {
   readonly id = randomUUID();
   readonly userId: string;
   readonly priority: number;
@@ -62,7 +62,7 @@ export class Job<T> extends EventEmitter<JobEvents<T>> implements JobHandle<T>, 
       jobId: this.id,
       signal: this.#controller.signal,
       stage: (stage: JobStage) => {
-        if (this.state === 'running') this.#tell('stage', { stage });
+        if (this.state === 'running') this.tell('stage', { stage });
       },
     };
   }
@@ -77,7 +77,7 @@ export class Job<T> extends EventEmitter<JobEvents<T>> implements JobHandle<T>, 
     if (this.state !== 'queued') return;
     this.state = 'running';
     this.#timer = setTimeout(() => onTimeout(this), this.timeoutMs);
-    this.#tell('started');
+    this.tell('started');
   }
 
   /** Settles with the run's outcome; false if already settled. */
@@ -85,8 +85,8 @@ export class Job<T> extends EventEmitter<JobEvents<T>> implements JobHandle<T>, 
     if (this.state === 'settled') return false;
     this.#close();
     this.#settle(outcome);
-    if (outcome.ok) this.#tell('done', { result: outcome.value });
-    else this.#tell('failed', { error: outcome.error });
+    if (outcome.ok) this.tell('done', { result: outcome.value });
+    else this.tell('failed', { error: outcome.error });
     return true;
   }
 
@@ -99,8 +99,8 @@ export class Job<T> extends EventEmitter<JobEvents<T>> implements JobHandle<T>, 
     this.#close();
     this.#controller.abort(error);
     this.#settle({ ok: false, error });
-    if (event === 'cancelled') this.#tell('cancelled');
-    else this.#tell('failed', { error });
+    if (event === 'cancelled') this.tell('cancelled');
+    else this.tell('failed', { error });
     return true;
   }
 
@@ -108,23 +108,8 @@ export class Job<T> extends EventEmitter<JobEvents<T>> implements JobHandle<T>, 
   reportPosition(position: number): void {
     if (position === this.#position) return;
     this.#position = position;
-    this.#tell('queued', { position });
+    this.tell('queued', { position });
   }
-
-  /**
-   * Emits without letting a listener's throw unwind into the lane, which would leave it half-way
-   * through a state change. The error still surfaces, as an uncaught exception, like any emitter's.
-   */
-  readonly #tell: EventEmitter<JobEvents<T>>['emit'] = (event, ...args) => {
-    try {
-      return this.emit(event, ...args);
-    } catch (error) {
-      queueMicrotask(() => {
-        throw error;
-      });
-      return true;
-    }
-  };
 
   #close(): void {
     clearTimeout(this.#timer);
