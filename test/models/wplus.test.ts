@@ -4,10 +4,11 @@
  * (LoadedStyle.extrinsic for the mapping and preserve colour, LoadedStyle.generate).
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import { readNpy } from '../../src/engine/checkpoint/npy.ts';
+import { MANIFEST, readManifest } from '../../src/engine/pack/manifest.ts';
 import { openPack } from '../../src/engine/pack/store.ts';
 import { LoadedEncoder, LoadedStyle } from '../../src/engine/runtime/loaded.ts';
 import type { TensorData } from '../../src/engine/runtime/session.ts';
@@ -86,6 +87,18 @@ describe('W+ encoder parity with the reference (reference-tiny64)', () => {
     assert.equal(identity.space, 'w+');
     assert.equal(encoder.space, 'z+');
     assert.ok(style.acceptsW, 'a freshly imported generator takes content_is_w');
+  });
+
+  it('reads manifests written before the field as z+ (pack format 1)', () => {
+    const dir = join(out, 'old-encoder');
+    const { space, ...old } = JSON.parse(
+      readFileSync(join(out, 'encoder', MANIFEST), 'utf8'),
+    ) as Record<string, unknown>;
+    assert.equal(space, 'z+');
+    mkdirSync(dir);
+    writeFileSync(join(dir, MANIFEST), JSON.stringify({ ...old, format: 1 }));
+    const m = readManifest(dir);
+    assert.equal(m.kind === 'encoder' && m.space, 'z+');
   });
 
   it('W+ encoder: image → W+ codes with latent_avg', async (t) => {

@@ -64,15 +64,23 @@ export class ModelPool {
   async identityEncoder(style: LoadedStyle): Promise<LoadedEncoder> {
     const m = style.manifest;
     const name = wPlusEncoderName(m.encoder);
-    const pack = listPacks(this.options.modelsDir).find((p) => p.manifest.name === name);
+    let pack: InstalledPack;
+    try {
+      pack = openPack(this.options.modelsDir, name);
+    } catch (error) {
+      throw new UserError('no-identity-encoder', (error as Error).message);
+    }
     const fits =
-      pack?.manifest.kind === 'encoder' &&
+      pack.manifest.kind === 'encoder' &&
       pack.manifest.space === 'w+' &&
       pack.manifest.nLatent === m.nLatent &&
       pack.manifest.styleDim === m.styleDim;
-    if (!fits || !style.acceptsW) {
-      const why = !pack ? 'is not installed' : !fits ? 'does not fit' : 'cannot be used';
-      throw new UserError('no-identity-encoder', `${name} ${why} for ${m.name}`);
+    if (!fits) {
+      throw new UserError('no-identity-encoder', `${name} is not a W+ encoder that fits ${m.name}`);
+    }
+    if (!style.acceptsW) {
+      const why = `${m.name} was built before W+ content codes: import it again`;
+      throw new UserError('no-identity-encoder', why);
     }
     return this.encoder(name);
   }
