@@ -172,8 +172,10 @@ export class Engine {
 
   /** Loads a style (and its encoder) and the face models ahead of the first request. */
   async preload(pack: string): Promise<void> {
-    await this.pool.style(pack);
+    const style = await this.pool.style(pack);
     await warmUpFaces(this.options.face);
+    // The default encoder too, so the first photo does not wait for its gigabyte of weights.
+    if (this.options.encoder === 'identity') await this.pool.identityEncoder(style);
   }
 
   /**

@@ -291,8 +291,12 @@ describe('engine default encoder', () => {
         ...extra,
       });
     try {
+      await assertUserError(engine.preload(PACK), 'no-identity-encoder');
       await assertUserError(ask(), 'no-identity-encoder');
       assert.equal((await ask({ encoder: 'style' })).encoder, 'style');
+      // Installing the W+ pack later is enough: styles name their z+ encoder only.
+      await writeDemoPacks(models, 64, { wPlus: true });
+      assert.equal((await ask()).encoder, 'identity');
     } finally {
       await engine.close();
     }

@@ -12,7 +12,7 @@ import { MANIFEST, readManifest } from '../../src/engine/pack/manifest.ts';
 import { openPack } from '../../src/engine/pack/store.ts';
 import { LoadedEncoder, LoadedStyle } from '../../src/engine/runtime/loaded.ts';
 import type { TensorData } from '../../src/engine/runtime/session.ts';
-import { TINY, parity, pastiche, tempDir } from '../helpers/packs.ts';
+import { FIXTURES, TINY, parity, pastiche, tempDir } from '../helpers/packs.ts';
 
 interface GeneratorCase {
   name: string;
@@ -131,6 +131,31 @@ describe('W+ encoder parity with the reference (reference-tiny64)', () => {
       assertParity(t, image, golden(c.output), c.name);
     });
   }
+
+  it('`pastiche stylize --encoder identity` finds encoder-wplus beside the imported style', async () => {
+    const run = async (encoder: string) => {
+      const output = join(out, `${encoder}.png`);
+      const { stdout } = await pastiche(
+        'stylize',
+        join(FIXTURES, 'alignment', 'astronaut.png'),
+        '--style',
+        'cartoon:0',
+        '--encoder',
+        encoder,
+        '--json',
+        '-o',
+        output,
+        '--models',
+        out,
+      );
+      return { summary: JSON.parse(stdout) as { encoder?: string }, image: readFileSync(output) };
+    };
+    const w = await run('identity');
+    const z = await run('style');
+    assert.equal(w.summary.encoder, 'identity');
+    assert.equal(z.summary.encoder, 'style');
+    assert.notDeepEqual(w.image, z.image);
+  });
 
   it('the W+ flag changes the output (the content code skips the mapping network)', async () => {
     const c = cases.wplus.generator[0]!;
