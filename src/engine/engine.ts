@@ -350,19 +350,13 @@ export class Engine {
     // The checksum names the encoder's weights, so z+ and W+ codes of one photo never mix.
     const checksum = encoderChecksum(encoder);
     const key = req.face.kind === 'photo' ? sha256(req.face.bytes) : req.face.key;
+    const made = { encoder: choice, isW, photoKey: key };
     const cached = await this.cache.getContent(key, checksum);
     if (cached) {
       // Store it again under this user too, so their forget() removes it even if another user
       // sent the same bytes first (it also restarts the TTL of a photo in use).
       await this.cache.setContent(key, checksum, cached, req.userId);
-      return {
-        code: cached.code,
-        encoder: choice,
-        isW,
-        photoKey: key,
-        face: cached.alignment,
-        cacheHit: true,
-      };
+      return { ...made, code: cached.code, face: cached.alignment, cacheHit: true };
     }
     if (req.face.kind === 'cached-photo') throw new UserError('photo-expired', key);
     const encoded = await encodeFace(req.face.bytes, encoder, ctx, time, this.options);
@@ -372,14 +366,7 @@ export class Engine {
       { code: encoded.code, nLatent: n, styleDim: d, alignment: encoded.face },
       req.userId,
     );
-    return {
-      code: encoded.code,
-      encoder: choice,
-      isW,
-      photoKey: key,
-      face: encoded.face,
-      cacheHit: false,
-    };
+    return { ...made, code: encoded.code, face: encoded.face, cacheHit: false };
   }
 
   /** The exemplar's z+ code and how to describe it; a copy the caller may modify. */
