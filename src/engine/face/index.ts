@@ -1,7 +1,7 @@
 import { NoFaceError, UserError } from '../errors.ts';
 import type { RgbImage } from '../image/decode.ts';
 import { ALIGNED_SIZE, alignFace } from './align.ts';
-import { detectFaces, faceApiLandmarks, type FaceBox } from './detect.ts';
+import { detectFaces, faceApiLandmarks, type DetectedFace, type FaceBox } from './detect.ts';
 import { DEFAULT_LANDMARK_MODEL, loadShapePredictor, refineLandmarks } from './landmarks.ts';
 import type { Point, Quad } from './warp.ts';
 
@@ -71,10 +71,55 @@ export async function findAndAlignFace(
   image: RgbImage,
   options: FaceOptions = {},
 ): Promise<AlignedPhotoFace> {
-  const { minFaceSize = 32, size = ALIGNED_SIZE, landmarkModel = DEFAULT_LANDMARK_MODEL } = options;
   const faces = await detectFaces(image);
   const face = faces[0];
   if (!face) throw new NoFaceError(`${image.width}×${image.height} photo`);
+  checkSize(face, options);
+  return alignDetected(image, face, faces.length, options);
+}
+
+/** A face of a group photo that could not be stylized, and why; it stays as it was. */
+export interface SkippedFace {
+  box: FaceBox;
+  error: UserError;
+}
+
+/** Default for {@link findAndAlignFaces}' `maxFaces`. */
+export const DEFAULT_MAX_FACES = 6;
+
+/**
+ * Every face of a photo, largest first, up to `maxFaces`, each aligned like
+ * {@link findAndAlignFace}'s. A face that cannot be aligned (too small, landmarks that do not
+ * fit) is listed in `skipped` instead; only a photo with no face, or whose largest face is too
+ * small, throws, as for one face.
+ *
+ * @example
+ * const { faces, skipped } = await findAndAlignFaces(photo, { maxFaces: 6 });
+ */
+export async function findAndAlignFaces(
+  image: RgbImage,
+  options: FaceOptions & { maxFaces?: number } = {},
+): Promise<{ faces: AlignedPhotoFace[]; skipped: SkippedFace[] }> {
+  const found = await detectFaces(image);
+  const largest = found[0];
+  if (!largest) throw new NoFaceError(`${image.width}×${image.height} photo`);
+  checkSize(largest, options);
+  const faces: AlignedPhotoFace[] = [];
+  const skipped: SkippedFace[] = [];
+  for (const face of found.slice(0, options.maxFaces ?? DEFAULT_MAX_FACES)) {
+    try {
+      checkSize(face, options);
+      faces.push(await alignDetected(image, face, found.length, options));
+    } catch (error) {
+      const reason =
+        error instanceof UserError ? error : new UserError('no-face', (error as Error).message);
+      skipped.push({ box: face.box, error: reason });
+    }
+  }
+  return { faces, skipped };
+}
+
+function checkSize(face: DetectedFace, { minFaceSize = 32 }: FaceOptions): void {
   const side = Math.max(face.box.width, face.box.height);
   if (side < minFaceSize) {
     throw new UserError(
@@ -82,7 +127,16 @@ export async function findAndAlignFace(
       `face box ${Math.round(side)} px, minimum ${minFaceSize}`,
     );
   }
+}
 
+/** Landmarks (dlib's refinement of face-api's when the model is there), then the FFHQ crop. */
+async function alignDetected(
+  image: RgbImage,
+  face: DetectedFace,
+  faceCount: number,
+  options: FaceOptions,
+): Promise<AlignedPhotoFace> {
+  const { size = ALIGNED_SIZE, landmarkModel = DEFAULT_LANDMARK_MODEL } = options;
   const guess = await faceApiLandmarks(image, face);
   const sp = landmarkModel === null ? undefined : await loadShapePredictor(landmarkModel);
   const landmarks = sp ? refineLandmarks(image, sp, guess) : guess;
@@ -91,7 +145,7 @@ export async function findAndAlignFace(
     ...aligned,
     box: face.box,
     landmarks,
-    faceCount: faces.length,
+    faceCount,
     score: face.score,
     landmarker: sp ? 'dlib' : 'face-api',
   };

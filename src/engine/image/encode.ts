@@ -1,5 +1,5 @@
 /** Network output → an image file a chat can show. */
-import sharp from 'sharp';
+import sharp, { type Sharp } from 'sharp';
 import type { TensorData } from '../runtime/session.ts';
 
 export type OutputFormat = 'jpeg' | 'webp' | 'png';
@@ -46,15 +46,26 @@ export async function encodeImage(
   let pipeline = sharp(rgb, { raw: { width: side, height: side, channels: 3 } });
   if (options.size !== side)
     pipeline = pipeline.resize(options.size, options.size, { kernel: 'lanczos3' });
+  return { ...(await toFile(pipeline, options)), width: options.size, height: options.size };
+}
+
+/** Encodes an RGB image of any shape (a whole photo, a grid) at its own size. */
+export async function encodeRgbImage(
+  image: { data: Uint8Array; width: number; height: number },
+  options: Omit<OutputOptions, 'size'>,
+): Promise<EncodedImage> {
+  const { width, height } = image;
+  const pipeline = sharp(image.data, { raw: { width, height, channels: 3 } });
+  return { ...(await toFile(pipeline, options)), width, height };
+}
+
+async function toFile(
+  pipeline: Sharp,
+  options: Omit<OutputOptions, 'size'>,
+): Promise<{ bytes: Uint8Array; format: OutputFormat }> {
   if (options.format === 'jpeg')
     pipeline = pipeline.jpeg({ quality: options.quality, mozjpeg: false });
   else if (options.format === 'webp') pipeline = pipeline.webp({ quality: options.quality });
   else pipeline = pipeline.png();
-  const bytes = await pipeline.toBuffer();
-  return {
-    bytes: new Uint8Array(bytes),
-    format: options.format,
-    width: options.size,
-    height: options.size,
-  };
+  return { bytes: new Uint8Array(await pipeline.toBuffer()), format: options.format };
 }
