@@ -13,6 +13,7 @@ export type UserErrorCode =
   | 'face-too-small'
   | 'unknown-style'
   | 'unknown-exemplar'
+  | 'bad-style-ref'
   | 'no-sampler'
   | 'no-identity-encoder'
   | 'photo-expired'
@@ -46,6 +47,8 @@ const MESSAGES: Record<UserErrorCode, string> = {
   'unknown-style': "I don't know that style. Use `style list` to see the installed styles.",
   'unknown-exemplar':
     'That style has no exemplar by that name or number. Use `style list` to see them.',
+  'bad-style-ref':
+    "I can't read that style reference. It looks like `cartoon:26`, `cartoon:random:1a2b:3c4d`, `cartoon:26+random:1a2b:3c4d@0.5` or `result:` and a result's id.",
   'no-sampler':
     "That style can't make random styles (it has no sampler). Pick an exemplar instead.",
   'no-identity-encoder':

@@ -7,6 +7,17 @@ import type { DefaultWeights } from './pack/manifest.ts';
 const unit = z.number().min(0).max(1);
 const bytes = z.custom<Uint8Array>((v) => v instanceof Uint8Array, 'expected bytes (a Uint8Array)');
 
+/** One side of a blend: a style of the blend's pack that a reference can name. */
+export const stylePart = z.discriminatedUnion('kind', [
+  z.object({
+    kind: z.literal('exemplar'),
+    exemplar: z.union([z.number().int(), z.string()]).optional(),
+  }),
+  z.object({ kind: z.literal('sampled'), structureSeed: z.string(), colorSeed: z.string() }),
+  z.object({ kind: z.literal('cached-image'), key: z.string() }),
+]);
+export type StylePart = z.infer<typeof stylePart>;
+
 /** Where the style comes from. */
 export const styleChoice = z.discriminatedUnion('kind', [
   /** One of the pack's exemplars, by id or file name (default: the first). */
@@ -26,6 +37,17 @@ export const styleChoice = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('image'), pack: z.string(), image: bytes }),
   /** An exemplar image encoded before, by its cache key (a re-render never re-encodes). */
   z.object({ kind: z.literal('cached-image'), pack: z.string(), key: z.string() }),
+  /**
+   * Style fusion (the official notebook's): `(1 − ratio)·a + ratio·b` in z+, so ratio 0 is `a`
+   * and 1 is `b` exactly.
+   */
+  z.object({
+    kind: z.literal('blend'),
+    pack: z.string(),
+    a: stylePart,
+    b: stylePart,
+    ratio: unit.default(0.5),
+  }),
 ]);
 export type StyleChoice = z.infer<typeof styleChoice>;
 
