@@ -3,9 +3,15 @@
  * Discord, Slack) talks to; it knows nothing about chat platforms.
  */
 import { createHash } from 'node:crypto';
+import sharp from 'sharp';
 import { cpus } from 'node:os';
-import { UserError } from './errors.ts';
-import { encodeImage, toRgb, type EncodedImage } from './image/encode.ts';
+import { NoFaceError, UserError } from './errors.ts';
+import { encodeImage, encodeRgbImage, toRgb, type EncodedImage } from './image/encode.ts';
+import { composeTiles } from './image/compose.ts';
+import { decodeImage, type RgbImage } from './image/decode.ts';
+import { pasteFaces } from './image/paste.ts';
+import { blendCodes } from './fusion.ts';
+import { formatStyleRef, type ReferableStyle } from './style-ref.ts';
 import type { StyleManifest } from './pack/manifest.ts';
 import { createRng } from './random.ts';
 import {
@@ -14,13 +20,21 @@ import {
   slotWeights,
   type EncoderChoice,
   type ParsedRequest,
+  type StyleChoice,
+  type StylePart,
   type StylizeRequest,
 } from './request.ts';
 import { ModelPool } from './runtime/pool.ts';
 import type { GenerateInput, LoadedEncoder, LoadedStyle } from './runtime/loaded.ts';
 import type { TensorData } from './runtime/session.ts';
 import { warmUpFaces } from './face/index.ts';
-import { encodeFace, type FaceInfo, type FaceOptions, type PhotoLimits } from './photo.ts';
+import {
+  encodeFace,
+  encodeFaces,
+  type FaceInfo,
+  type FaceOptions,
+  type PhotoLimits,
+} from './photo.ts';
 import { createLatentCache, type LatentCache } from './cache/latents.ts';
 import { Scheduler } from './scheduler.ts';
 import type { BatchItem, JobContext, JobHandle } from './scheduler/types.ts';
@@ -28,19 +42,32 @@ import type { BatchItem, JobContext, JobHandle } from './scheduler/types.ts';
 /** Per-stage wall time in milliseconds. */
 export type Timings = Partial<
   Record<
-    'load' | 'decode' | 'detect' | 'align' | 'encode' | 'sample' | 'map' | 'generate' | 'output',
+    | 'load'
+    | 'decode'
+    | 'detect'
+    | 'align'
+    | 'encode'
+    | 'sample'
+    | 'map'
+    | 'generate'
+    | 'paste'
+    | 'output',
     number
   >
 >;
 
 export interface StyleUsed {
   pack: string;
-  kind: 'exemplar' | 'sampled' | 'image';
+  kind: 'exemplar' | 'sampled' | 'image' | 'blend';
   exemplar?: { id: number; name: string };
   structureSeed?: string;
   colorSeed?: string;
   /** Cache key of a user-supplied exemplar image's code. */
   imageKey?: string;
+  /** A fusion: its two styles and the ratio (0 is `a`, 1 is `b`). */
+  blend?: { a: StyleUsed; b: StyleUsed; ratio: number };
+  /** The style's reference (style-ref.ts): `stylize style:` takes it back. */
+  reference: string;
 }
 
 export interface StylizeResult {
@@ -57,8 +84,14 @@ export interface StylizeResult {
   noiseSeed?: string;
   /** True when the photo's content code came from the cache (the encoder did not run). */
   cacheHit: boolean;
-  /** Images generated in the same generator call as this one. */
+  /** Images generated in the same generator call as this one (every face and tile counts). */
   batchSize: number;
+  /** With `variants`: every tile's style, in layout order (the first is `style`). */
+  tiles?: StyleUsed[];
+  /** With `output: photo`: the faces pasted back, largest first. */
+  faces?: FaceInfo[];
+  /** Faces of the photo left as they were (could not be aligned, or past `maxFaces`). */
+  skippedFaces?: number;
   timings: Timings;
 }
 
@@ -78,7 +111,11 @@ interface Prepared {
   size: number;
   content: Content;
   used: StyleUsed;
-  input: GenerateInput;
+  /** One per image to generate: a face of the photo, or a tile. */
+  inputs: GenerateInput[];
+  tiles?: StyleUsed[];
+  /** For `output: photo`: the photo and the faces to paste, one per input. */
+  paste?: { photo: RgbImage; faces: FaceInfo[]; skipped: number };
   timings: Timings;
 }
 
@@ -100,6 +137,10 @@ export interface EngineOptions {
   encoder?: EncoderChoice;
   photo?: PhotoLimits;
   face?: FaceOptions;
+  /** Faces stylized at most in a group photo (`faces: all`); default 6. */
+  maxFaces?: number;
+  /** Longer side of a pasted-back whole photo at most; default 2048. */
+  pasteMaxSide?: number;
 }
 
 /**
@@ -238,23 +279,24 @@ export class Engine {
     for (const { index } of ready) items[index]!.stage('generating');
     const start = performance.now();
     let raw: TensorData;
+    // Every job's faces and tiles in one generator call.
+    const inputs = ready.flatMap((r) => r.prepared.inputs);
     try {
-      raw = await style.generate(
-        ready.map((r) => r.prepared.input),
-        items[ready[0]!.index]!.input.noiseSeed,
-      );
+      raw = await style.generate(inputs, items[ready[0]!.index]!.input.noiseSeed);
     } catch (error) {
       for (const { index } of ready) results[index] = error as Error;
       return results;
     }
     const generateMs = performance.now() - start;
-    for (const [b, { index, prepared }] of ready.entries()) {
+    let offset = 0;
+    for (const { index, prepared } of ready) {
       try {
         prepared.timings.generate = generateMs;
-        results[index] = await this.finish(prepared, raw, b, ready.length);
+        results[index] = await this.finish(prepared, raw, offset, inputs.length);
       } catch (error) {
         results[index] = error as Error;
       }
+      offset += prepared.inputs.length;
     }
     return results;
   };
@@ -277,23 +319,56 @@ export class Engine {
       throw new UserError('bad-option', `size must be one of ${allowedSizes(m.size).join(', ')}`);
     }
     ctx.signal.throwIfAborted();
-    const content = await this.content(req, style, ctx, time);
-    const exstyle = await this.exstyle(req, style, ctx, time);
+    const group = req.faces === 'all' ? await this.allFaces(req, style, ctx, time) : undefined;
+    const content = group?.content ?? (await this.content(req, style, ctx, time));
+    const codes = group?.codes ?? [content.code];
+    const styles = [req.style, ...(req.variants ?? [])];
+    const exstyles = [];
+    for (const choice of styles) exstyles.push(await this.exstyle(req, choice, style, ctx, time));
     const weights = slotWeights(req, m.defaults, m.nLatent, m.nStructure);
-    const truncation = req.truncation ?? m.defaults.truncation;
+    // The reconstruction is the encoder's face as it is: no pull toward the average face.
+    const truncation = req.truncation ?? (req.reconstruct ? 1 : m.defaults.truncation);
     const contentIsW = content.isW;
-    const keepColour = req.preserveColor ? { content: content.code, contentIsW } : undefined;
-    const mapped = await time('map', () => style.extrinsic(exstyle.code, keepColour));
+    const inputs: GenerateInput[] = [];
+    for (const exstyle of exstyles) {
+      for (const code of codes) {
+        const keepColour = req.preserveColor ? { content: code, contentIsW } : undefined;
+        const mapped = await time('map', () => style.extrinsic(exstyle.code, keepColour));
+        inputs.push({ content: code, contentIsW, exstyle: mapped, weights, truncation });
+      }
+    }
     ctx.signal.throwIfAborted();
+    const paste =
+      req.output === 'photo' || req.faces === 'all'
+        ? await this.pasteTarget(req, content, group, time)
+        : undefined;
     return {
       req,
       style,
       size,
       content,
-      used: exstyle.used,
-      input: { content: content.code, contentIsW, exstyle: mapped, weights, truncation },
+      used: exstyles[0]!.used,
+      inputs,
+      ...(req.variants && { tiles: exstyles.map((e) => e.used) }),
+      ...(paste && { paste }),
       timings,
     };
+  }
+
+  /** The photo's pixels and where its faces are, for pasting results back. */
+  private async pasteTarget(
+    req: ParsedRequest,
+    content: Content,
+    group: { faces: FaceInfo[]; skipped: number } | undefined,
+    time: <T>(stage: keyof Timings, step: () => Promise<T> | T) => Promise<T>,
+  ): Promise<NonNullable<Prepared['paste']>> {
+    // The engine keeps codes, never photos: pasting back needs the photo itself again.
+    if (req.face.kind !== 'photo')
+      throw new UserError('photo-expired', 'paste-back needs the photo');
+    const bytes = req.face.bytes;
+    const photo = await time('decode', () => decodeImage(bytes, this.options.photo));
+    const faces = group?.faces ?? (content.face ? [content.face] : []);
+    return { photo, faces, skipped: group?.skipped ?? 0 };
   }
 
   private async finish(
@@ -302,28 +377,128 @@ export class Engine {
     index: number,
     batchSize: number,
   ): Promise<StylizeResult> {
-    const start = performance.now();
-    const rgb = toRgb(raw, index);
-    const image = await encodeImage(rgb.data, rgb.size, {
-      size: p.size,
-      format: p.req.format,
-      quality: p.req.quality,
-    });
-    p.timings.output = performance.now() - start;
+    const image = await this.output(p, raw, index);
     return {
       image,
       ...(p.content.photoKey !== undefined && { photoKey: p.content.photoKey }),
       ...(p.content.face && { face: p.content.face }),
       style: p.used,
-      weights: [...p.input.weights],
-      truncation: p.input.truncation,
+      weights: [...p.inputs[0]!.weights],
+      truncation: p.inputs[0]!.truncation,
       preserveColor: p.req.preserveColor,
       ...(p.content.encoder && { encoder: p.content.encoder }),
       ...(p.req.noiseSeed !== undefined && { noiseSeed: p.req.noiseSeed }),
       cacheHit: p.content.cacheHit,
       batchSize,
+      ...(p.tiles && { tiles: p.tiles }),
+      ...(p.paste && { faces: p.paste.faces, skippedFaces: p.paste.skipped }),
       timings: p.timings,
     };
+  }
+
+  /** The job's images (from `offset` in the batch) as one file: a crop, a grid, or the photo. */
+  private async output(p: Prepared, raw: TensorData, offset: number): Promise<EncodedImage> {
+    const file = { format: p.req.format, quality: p.req.quality };
+    const rgbs = p.inputs.map((_, i) => toRgb(raw, offset + i));
+    if (p.paste) {
+      const { photo, faces } = p.paste;
+      let start = performance.now();
+      const whole = await pasteFaces(
+        photo,
+        faces.map((face, i) => ({
+          image: { data: rgbs[i]!.data, width: rgbs[i]!.size, height: rgbs[i]!.size },
+          quad: face.quad,
+        })),
+        { ...(this.options.pasteMaxSide !== undefined && { maxSide: this.options.pasteMaxSide }) },
+      );
+      p.timings.paste = performance.now() - start;
+      start = performance.now();
+      const image = await encodeRgbImage(whole, file);
+      p.timings.output = performance.now() - start;
+      return image;
+    }
+    const start = performance.now();
+    const tiles = await Promise.all(
+      rgbs.map(async (rgb) =>
+        p.size === rgb.size
+          ? { data: rgb.data, width: rgb.size, height: rgb.size }
+          : resizeSquare(rgb.data, rgb.size, p.size),
+      ),
+    );
+    const image =
+      tiles.length === 1
+        ? await encodeImage(rgbs[0]!.data, rgbs[0]!.size, { size: p.size, ...file })
+        : await encodeRgbImage(composeTiles(tiles, p.req.columns ?? tiles.length), file);
+    p.timings.output = performance.now() - start;
+    return image;
+  }
+
+  /**
+   * Every face of the photo (`faces: all`), from the cache or the encoder in one call. The
+   * largest face's code is also `content`, as for one face.
+   */
+  private async allFaces(
+    req: ParsedRequest,
+    style: LoadedStyle,
+    ctx: JobContext,
+    time: <T>(stage: keyof Timings, step: () => Promise<T> | T) => Promise<T>,
+  ): Promise<{ content: Content; codes: Float32Array[]; faces: FaceInfo[]; skipped: number }> {
+    const { encoder, choice } = await this.encoderFor(req, style, time);
+    const isW = encoder.space === 'w+';
+    const row = style.rowLength;
+    const key =
+      req.face.kind === 'photo'
+        ? sha256(req.face.bytes)
+        : req.face.kind === 'cached-photo'
+          ? req.face.key
+          : '';
+    const cacheKey = `faces:${encoderChecksum(encoder)}:${this.options.maxFaces ?? 'default'}:${key}`;
+    const made = { encoder: choice, isW, photoKey: key };
+    const cached = await this.cache.getStyleCode(cacheKey);
+    let found: { codes: Float32Array[]; faces: FaceInfo[]; skipped: number };
+    let cacheHit = false;
+    if (
+      cached &&
+      typeof cached.meta.faces === 'string' &&
+      typeof cached.meta.skipped === 'number'
+    ) {
+      const faces = JSON.parse(cached.meta.faces) as FaceInfo[];
+      const codes = faces.map((_, i) => cached.code.slice(i * row, (i + 1) * row));
+      found = { codes, faces, skipped: cached.meta.skipped };
+      cacheHit = true;
+    } else {
+      if (req.face.kind !== 'photo') throw new UserError('photo-expired', key);
+      found = await encodeFaces(req.face.bytes, encoder, ctx, time, {
+        ...this.options,
+        ...(this.options.maxFaces !== undefined && { maxFaces: this.options.maxFaces }),
+      });
+      const all = new Float32Array(found.codes.length * row);
+      found.codes.forEach((c, i) => all.set(c, i * row));
+      await this.cache.setStyleCode(
+        cacheKey,
+        all,
+        { faces: JSON.stringify(found.faces), skipped: found.skipped },
+        req.userId,
+      );
+    }
+    const [code, face] = [found.codes[0], found.faces[0]];
+    if (!code || !face) throw new NoFaceError('no face of the photo could be aligned');
+    const content: Content = { ...made, code, face, cacheHit };
+    return { content, ...found };
+  }
+
+  /** The encoder a request asked for (or the engine's default). */
+  private async encoderFor(
+    req: ParsedRequest,
+    style: LoadedStyle,
+    time: <T>(stage: keyof Timings, step: () => Promise<T> | T) => Promise<T>,
+  ): Promise<{ encoder: LoadedEncoder; choice: EncoderChoice }> {
+    const choice = req.encoder ?? this.options.encoder ?? 'style';
+    const encoder =
+      choice === 'identity'
+        ? await time('load', () => this.pool.identityEncoder(style))
+        : style.encoder;
+    return { encoder, choice };
   }
 
   /** The content code: from the cache, the chosen encoder, or a random face. */
@@ -341,11 +516,7 @@ export class Engine {
       for (let k = 0; k < n; k++) code.set(z, k * d);
       return { code, isW: false, cacheHit: false };
     }
-    const choice = req.encoder ?? this.options.encoder ?? 'style';
-    const encoder =
-      choice === 'identity'
-        ? await time('load', () => this.pool.identityEncoder(style))
-        : style.encoder;
+    const { encoder, choice } = await this.encoderFor(req, style, time);
     const isW = encoder.space === 'w+';
     // The checksum names the encoder's weights, so z+ and W+ codes of one photo never mix.
     const checksum = encoderChecksum(encoder);
@@ -369,52 +540,106 @@ export class Engine {
     return { ...made, code: encoded.code, face: encoded.face, cacheHit: false };
   }
 
-  /** The exemplar's z+ code and how to describe it; a copy the caller may modify. */
+  /** A style's z+ code and how to describe it; a copy the caller may modify. */
   private async exstyle(
     req: ParsedRequest,
+    choice: StyleChoice,
     style: LoadedStyle,
     ctx: JobContext,
     time: <T>(stage: keyof Timings, step: () => Promise<T> | T) => Promise<T>,
   ): Promise<{ code: Float32Array; used: StyleUsed }> {
     const m = style.manifest;
-    const choice = req.style;
+    if (choice.pack !== m.name) {
+      throw new UserError('bad-option', `every style of one image comes from one pack (${m.name})`);
+    }
     switch (choice.kind) {
-      case 'exemplar': {
-        const id = resolveExemplar(m, choice.exemplar);
-        return {
-          code: style.exemplar(id),
-          used: { pack: m.name, kind: 'exemplar', exemplar: { id, name: m.exemplars[id]! } },
-        };
-      }
-      case 'sampled': {
-        const code = await time('sample', () =>
-          style.sample(choice.structureSeed, choice.colorSeed),
-        );
-        return {
-          code,
-          used: {
-            pack: m.name,
-            kind: 'sampled',
-            structureSeed: choice.structureSeed,
-            colorSeed: choice.colorSeed,
-          },
-        };
-      }
-      case 'image':
-      case 'cached-image': {
-        const key = choice.kind === 'image' ? sha256(choice.image) : choice.key;
+      case 'image': {
+        const key = sha256(choice.image);
         // Exemplar codes are z+ (the style's mapping maps them), so the style's own encoder.
         const checksum = encoderChecksum(style.encoder);
         let code = (await this.cache.getStyleCode(`${checksum}:${key}`))?.code;
         if (!code) {
-          if (choice.kind === 'cached-image') throw new UserError('photo-expired', key);
           code = (await encodeFace(choice.image, style.encoder, ctx, time, this.options)).code;
           await this.cache.setStyleCode(`${checksum}:${key}`, code, { kind: 'image' }, req.userId);
         }
-        return { code: code.slice(), used: { pack: m.name, kind: 'image', imageKey: key } };
+        return { code: code.slice(), used: described(m, { kind: 'cached-image', key }) };
+      }
+      case 'blend': {
+        const [a, b] = [
+          await this.part(choice.a, style, time),
+          await this.part(choice.b, style, time),
+        ];
+        const ref: ReferableStyle = { ...choice, a: a.part, b: b.part };
+        return {
+          code: blendCodes(a.code, b.code, choice.ratio),
+          used: {
+            pack: m.name,
+            kind: 'blend',
+            blend: { a: described(m, a.part), b: described(m, b.part), ratio: choice.ratio },
+            reference: formatStyleRef(ref),
+          },
+        };
+      }
+      default: {
+        const { code, part } = await this.part(choice, style, time);
+        return { code, used: described(m, part) };
       }
     }
   }
+
+  /**
+   * A style the pack (or the cache) holds: its z+ code, and the part with exemplar names
+   * resolved to ids, so the reference printed is stable.
+   */
+  private async part(
+    part: StylePart,
+    style: LoadedStyle,
+    time: <T>(stage: keyof Timings, step: () => Promise<T> | T) => Promise<T>,
+  ): Promise<{ code: Float32Array; part: StylePart }> {
+    const m = style.manifest;
+    switch (part.kind) {
+      case 'exemplar': {
+        const id = resolveExemplar(m, part.exemplar);
+        return { code: style.exemplar(id), part: { kind: 'exemplar', exemplar: id } };
+      }
+      case 'sampled': {
+        const code = await time('sample', () => style.sample(part.structureSeed, part.colorSeed));
+        return { code, part };
+      }
+      case 'cached-image': {
+        const checksum = encoderChecksum(style.encoder);
+        const code = (await this.cache.getStyleCode(`${checksum}:${part.key}`))?.code;
+        if (!code) throw new UserError('photo-expired', part.key);
+        return { code: code.slice(), part };
+      }
+    }
+  }
+}
+
+/** How a result describes a style of `pack`, with its reference. */
+function described(m: StyleManifest, part: StylePart): StyleUsed {
+  const pack = m.name;
+  const reference = formatStyleRef({ ...part, pack });
+  switch (part.kind) {
+    case 'exemplar': {
+      const id = part.exemplar as number;
+      return { pack, kind: 'exemplar', exemplar: { id, name: m.exemplars[id]! }, reference };
+    }
+    case 'sampled': {
+      const { structureSeed, colorSeed } = part;
+      return { pack, kind: 'sampled', structureSeed, colorSeed, reference };
+    }
+    case 'cached-image':
+      return { pack, kind: 'image', imageKey: part.key, reference };
+  }
+}
+
+async function resizeSquare(data: Uint8Array, from: number, to: number): Promise<RgbImage> {
+  const out = await sharp(data, { raw: { width: from, height: from, channels: 3 } })
+    .resize(to, to, { kernel: 'lanczos3' })
+    .raw()
+    .toBuffer();
+  return { data: new Uint8Array(out.buffer, out.byteOffset, out.length), width: to, height: to };
 }
 
 /** Identifies the encoder weights, so cached codes never outlive the encoder that made them. */

@@ -1,5 +1,6 @@
 /** Photo bytes → the face's z+ content code: decode, find and align the face, encode. */
-import { findAndAlignFace, type FaceOptions } from './face/index.ts';
+import { findAndAlignFace, findAndAlignFaces, type FaceOptions } from './face/index.ts';
+import type { AlignedPhotoFace } from './face/index.ts';
 import { decodeImage, type DecodeOptions } from './image/decode.ts';
 import type { LoadedEncoder } from './runtime/loaded.ts';
 import type { JobContext } from './scheduler/types.ts';
@@ -34,15 +35,42 @@ export async function encodeFace(
   ctx.signal.throwIfAborted();
   ctx.stage('encoding');
   const [code] = await time('encode', () => encoder.encode([aligned.crop]));
+  return { code: code!, face: faceInfo(aligned) };
+}
+
+/**
+ * Every face of a group photo (up to `maxFaces`), encoded in one encoder call; faces that could
+ * not be aligned are counted in `skipped` and stay as they were.
+ */
+export async function encodeFaces(
+  bytes: Uint8Array,
+  encoder: LoadedEncoder,
+  ctx: Pick<JobContext, 'stage' | 'signal'>,
+  time: Timer,
+  options: { photo?: PhotoLimits; face?: FaceOptions; maxFaces?: number },
+): Promise<{ codes: Float32Array[]; faces: FaceInfo[]; skipped: number }> {
+  ctx.stage('aligning');
+  const image = await time('decode', () => decodeImage(bytes, options.photo));
+  ctx.signal.throwIfAborted();
+  const found = await time('detect', () =>
+    findAndAlignFaces(image, {
+      ...options.face,
+      ...(options.maxFaces !== undefined && { maxFaces: options.maxFaces }),
+    }),
+  );
+  ctx.signal.throwIfAborted();
+  ctx.stage('encoding');
+  const codes = await time('encode', () => encoder.encode(found.faces.map((f) => f.crop)));
+  return { codes, faces: found.faces.map(faceInfo), skipped: found.skipped.length };
+}
+
+function faceInfo(aligned: AlignedPhotoFace): FaceInfo {
   const { x, y, width, height } = aligned.box;
   return {
-    code: code!,
-    face: {
-      faceCount: aligned.faceCount,
-      box: [x, y, width, height],
-      landmarks: aligned.landmarks.map(([px, py]) => [px, py]),
-      quad: aligned.quad.map(([px, py]) => [px, py]),
-      qsize: aligned.qsize,
-    },
+    faceCount: aligned.faceCount,
+    box: [x, y, width, height],
+    landmarks: aligned.landmarks.map(([px, py]) => [px, py]),
+    quad: aligned.quad.map(([px, py]) => [px, py]),
+    qsize: aligned.qsize,
   };
 }

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { UserError } from './errors.ts';
 import type { OutputFormat } from './image/encode.ts';
 import type { DefaultWeights } from './pack/manifest.ts';
+import { presetWeights, weightPreset } from './presets.ts';
 
 const unit = z.number().min(0).max(1);
 const bytes = z.custom<Uint8Array>((v) => v instanceof Uint8Array, 'expected bytes (a Uint8Array)');
@@ -80,6 +81,23 @@ export const stylizeRequest = z.object({
   /** Default: the engine's (`engine.encoder` in the configuration). */
   encoder: encoderChoice.optional(),
   truncation: unit.optional(),
+  /** Named per-slot weights (see presets.ts); explicit `weights` win, then the preset. */
+  preset: weightPreset.optional(),
+  /**
+   * The face regenerated from its content code alone, extrinsic path off (weights all 0, no
+   * truncation): how well the encoder captured it, the official overview's "reconstructed" panel.
+   */
+  reconstruct: z.boolean().default(false),
+  /** `crop`: the aligned square; `photo`: pasted back into the whole photo (needs its bytes). */
+  output: z.enum(['crop', 'photo']).default('crop'),
+  /** `all`: every face of the photo (up to the engine's `maxFaces`), in the same style; implies `photo`. */
+  faces: z.enum(['largest', 'all']).default('largest'),
+  /**
+   * More styles on the same face, generated in the same call and laid out with `style` first,
+   * `columns` to a row (default: all in one row): a variation grid or a fusion strip.
+   */
+  variants: z.array(styleChoice).min(1).max(7).optional(),
+  columns: z.number().int().min(1).max(8).optional(),
   /** Output side; the model's native size or a downscale. */
   size: z.number().int().positive().optional(),
   format: z.enum(['jpeg', 'webp', 'png']).default('jpeg'),
@@ -100,7 +118,17 @@ export function parseRequest(request: StylizeRequest): ParsedRequest {
       issue ? `${issue.path.join('.')}: ${issue.message}` : 'invalid request',
     );
   }
-  return parsed.data;
+  const req = parsed.data;
+  const refuse = (why: string): never => {
+    throw new UserError('bad-option', why);
+  };
+  if (req.variants && (req.output === 'photo' || req.faces === 'all')) {
+    refuse('several styles come as crops, not pasted into the photo');
+  }
+  if ((req.output === 'photo' || req.faces === 'all') && req.face.kind === 'random') {
+    refuse('a random face has no photo to paste into');
+  }
+  return req;
 }
 
 /** Output sides offered: the native size and power-of-two downscales down to 256. */
@@ -111,15 +139,18 @@ export function allowedSizes(native: number): number[] {
 }
 
 /**
- * The per-slot weight vector: explicit `weights`, else `structure` for the structure slots and
- * `color` for the rest, falling back to the pack's defaults.
+ * The per-slot weight vector: all 0 for a reconstruction, else explicit `weights`, else a
+ * preset's, else `structure` for the structure slots and `color` for the rest, falling back to
+ * the pack's defaults.
  */
 export function slotWeights(
-  request: Pick<ParsedRequest, 'structure' | 'color' | 'weights'>,
+  request: Pick<ParsedRequest, 'structure' | 'color' | 'weights'> &
+    Partial<Pick<ParsedRequest, 'preset' | 'reconstruct'>>,
   defaults: DefaultWeights,
   nLatent: number,
   nStructure: number,
 ): number[] {
+  if (request.reconstruct) return new Array<number>(nLatent).fill(0);
   if (request.weights) {
     if (request.weights.length !== nLatent) {
       throw new UserError(
@@ -129,6 +160,7 @@ export function slotWeights(
     }
     return [...request.weights];
   }
+  if (request.preset) return presetWeights(request.preset, nLatent, nStructure);
   if (defaults.perSlot && request.structure === undefined && request.color === undefined) {
     return [...defaults.perSlot];
   }

@@ -90,7 +90,13 @@ describe('engine', { timeout: 300_000 }, () => {
     assert.deepEqual(a.image.bytes, b.image.bytes);
     assert.notDeepEqual(a.image.bytes, c.image.bytes);
     assert.notDeepEqual(a.image.bytes, d.image.bytes);
-    assert.deepEqual(d.style, { pack: PACK, kind: 'sampled', structureSeed: '2', colorSeed: '1' });
+    assert.deepEqual(d.style, {
+      pack: PACK,
+      kind: 'sampled',
+      structureSeed: '2',
+      colorSeed: '1',
+      reference: `${PACK}:random:2:1`,
+    });
   });
 
   it('makes a random portrait with no photo, deterministic per seed', async () => {
