@@ -20,13 +20,15 @@ import { openRecords, type JobRecord } from './records.ts';
 import { errorReply } from './replies.ts';
 import { reroll, type RerollMode } from './reroll.ts';
 import { styleList } from './style-list.ts';
+import { pick } from './pick.ts';
+import { styleBlend, type StyleBlendInput } from './style-blend.ts';
 import { styleRandom } from './style-random.ts';
 import { stylize, type StylizeInput } from './stylize.ts';
 import type { Caller, ReplySink } from './types.ts';
 
 export type { Caller, Reply, ReplySink, ResultParams, Stage } from './types.ts';
 export type { CommandMeta, CommandOption } from './context.ts';
-export type { JobRecord, RerollMode, StyleInfo, StylizeInput };
+export type { JobRecord, RerollMode, StyleBlendInput, StyleInfo, StylizeInput };
 
 /**
  * The commands. Each sends its replies to `reply` in order and resolves once the last one is
@@ -42,9 +44,13 @@ export interface Commands {
    */
   styleRandom(
     caller: Caller,
-    input: { photo?: Uint8Array; pack?: string },
+    input: { photo?: Uint8Array; pack?: string; count?: number },
     reply: ReplySink,
   ): Promise<void>;
+  /** Two styles fused on the caller's photo at a ratio, or a strip of six steps from a to b. */
+  styleBlend(caller: Caller, input: StyleBlendInput, reply: ReplySink): Promise<void>;
+  /** One tile of a grid or strip at full size. */
+  pick(caller: Caller, input: { jobId: string; tile: number }, reply: ReplySink): Promise<void>;
   /**
    * Packs and exemplars (names, ids, default weights) + a contact sheet image of exemplar
    * previews (each exemplar's style rendered on one fixed face, cached). `page` (1-based) pages
@@ -100,8 +106,10 @@ export interface CreateCommandsOptions {
 const CATALOGUE: readonly CommandMeta[] = [
   stylize,
   styleRandom,
+  styleBlend,
   styleList,
   reroll,
+  pick,
   cancel,
   deleteResult,
   forget,
@@ -166,6 +174,8 @@ export async function createCommands(options: CreateCommandsOptions): Promise<Co
   return {
     stylize: (caller, input, reply) => call(stylize, caller, input, reply),
     styleRandom: (caller, input, reply) => call(styleRandom, caller, input, reply),
+    styleBlend: (caller, input, reply) => call(styleBlend, caller, input, reply),
+    pick: (caller, input, reply) => call(pick, caller, input, reply),
     styleList: (caller, input, reply) => call(styleList, caller, input, reply),
     reroll: (caller, input, reply) => call(reroll, caller, input, reply),
     cancel: (caller, input, reply) => call(cancel, caller, input, reply),

@@ -41,6 +41,12 @@ export type Release = () => Promise<void>;
 export interface Limits {
   /** Takes a slot for one job, or throws a {@link LimitError} saying when to try again. */
   admit(owner: string, channel: string): Promise<Release>;
+  /**
+   * Counts `images − 1` more against the owner's hourly allowance, after a job that made several
+   * (every face of a group photo, a grid's tiles): each is the work of a job. It never refuses
+   * (the work is done); the next `admit` does, once the hour is used up.
+   */
+  charge(owner: string, images: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -113,6 +119,9 @@ export async function createLimits(options: LimitsOptions): Promise<Limits> {
         await release();
         throw error;
       }
+    },
+    async charge(owner, images) {
+      if (images > 1) await hourly.penalty(owner, images - 1);
     },
     async close() {
       if (redis?.isOpen) await redis.close();

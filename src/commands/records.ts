@@ -5,6 +5,8 @@
  */
 import { z } from 'zod';
 import { openStore, type OpenedStore } from '../engine/cache/stores.ts';
+import { weightPreset } from '../engine/presets.ts';
+import { parseStyleRef } from '../engine/style-ref.ts';
 
 const unit = z.number().min(0).max(1);
 
@@ -22,6 +24,8 @@ const style = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('sampled'), structureSeed: z.string(), colorSeed: z.string() }),
   /** A user's exemplar image; its key is dropped by `forget` (no re-roll needs it). */
   z.object({ kind: z.literal('image'), key: z.string().optional() }),
+  /** Any other style (a fusion), by its style reference (style-ref.ts). */
+  z.object({ kind: z.literal('reference'), reference: z.string() }),
 ]);
 
 const jobRecord = z.object({
@@ -40,7 +44,15 @@ const jobRecord = z.object({
     color: unit.optional(),
     preserveColor: z.boolean(),
     size: z.number().int().positive().optional(),
+    truncation: unit.optional(),
+    preset: weightPreset.optional(),
+    reconstruct: z.boolean().optional(),
+    /** Pasted back into the whole photo; every face of it with `faces: all`. */
+    output: z.enum(['crop', 'photo']).optional(),
+    faces: z.enum(['largest', 'all']).optional(),
   }),
+  /** A grid or strip: each tile's style reference, in layout order (for "keep tile n"). */
+  tiles: z.array(z.string()).optional(),
   /** ISO 8601. */
   createdAt: z.string(),
   /** The result this one re-rolled. */
@@ -149,13 +161,31 @@ export async function openRecords(options: {
 /** The record without what derives from the author's photos; the same object if there is none. */
 function scrub(record: JobRecord): JobRecord {
   const photo = record.face.kind === 'photo';
-  const image = record.style.kind === 'image' && record.style.key !== undefined;
-  if (!photo && !image) return record;
+  const image =
+    (record.style.kind === 'image' && record.style.key !== undefined) ||
+    (record.style.kind === 'reference' && namesImage(record.style.reference));
+  const tiles = record.tiles?.some(namesImage) ?? false;
+  if (!photo && !image && !tiles) return record;
   return {
     ...record,
     face: photo ? { kind: 'forgotten' } : record.face,
     style: image ? { kind: 'image' } : record.style,
+    ...(record.tiles && { tiles: record.tiles.map((t) => (namesImage(t) ? '' : t)) }),
   };
+}
+
+/** Whether a style reference names someone's exemplar image (its key derives from the image). */
+function namesImage(reference: string): boolean {
+  try {
+    const ref = parseStyleRef(reference);
+    if (ref.kind !== 'style') return false;
+    const s = ref.style;
+    return s.kind === 'blend'
+      ? s.a.kind === 'cached-image' || s.b.kind === 'cached-image'
+      : s.kind === 'cached-image';
+  } catch {
+    return false;
+  }
 }
 
 function parseJson(bytes: Uint8Array): unknown {

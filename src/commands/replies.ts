@@ -59,6 +59,8 @@ function describeStyle(style: RecordStyle): string {
       return `sampled style (structure ${style.structureSeed}, colour ${style.colorSeed})`;
     case 'image':
       return 'your exemplar image';
+    case 'reference':
+      return `fused style ${style.reference}`;
   }
 }
 
@@ -77,6 +79,9 @@ export function resultParams(
     preserveColor: record.options.preserveColor,
     size: result.image.width,
     ...(faceCount !== undefined && { faceCount }),
+    ...(result.faces && { faces: result.faces.length }),
+    ...(record.options.reconstruct && { reconstruct: true }),
+    reference: result.style.reference,
   };
 }
 
@@ -91,6 +96,18 @@ export function paramsText(params: ResultParams, record: JobRecord): string {
   ];
   if (params.preserveColor) parts.push('photo colours kept');
   if (record.face.kind === 'random') parts.push('random face');
-  if ((params.faceCount ?? 1) > 1) parts.push(`${params.faceCount} faces found, used the largest`);
-  return parts.join(' · ');
+  if (params.faces !== undefined) {
+    const left = (params.faceCount ?? params.faces) - params.faces;
+    parts.push(`${params.faces} ${params.faces === 1 ? 'face' : 'faces'} stylized`);
+    if (left > 0) parts.push(`${left} left as ${left === 1 ? 'it was' : 'they were'}`);
+  } else if ((params.faceCount ?? 1) > 1) {
+    parts.push(`${params.faceCount} faces found, used the largest`);
+  }
+  if (params.reconstruct) parts.push('reconstruction (no style)');
+  const line = parts.join(' · ');
+  // The reference goes on its own line: `stylize style:` takes it back, on any surface.
+  if (record.tiles?.length) {
+    return `${line}\n${record.tiles.map((t, i) => `${i + 1}: \`${t}\``).join('\n')}`;
+  }
+  return `${line}\nstyle: \`${params.reference}\``;
 }

@@ -7,19 +7,23 @@
  *   from an exemplar or an image has no seeds to keep, so its first such re-roll switches to a
  *   sampled style with both seeds new; later ones keep the other seed.
  * - `exemplar`: another exemplar of the same pack.
+ * - `fuse` (🔀): the style half and half with a new random one; on a fusion, a new second style
+ *   at the same ratio.
  *
  * The face and options stay the same: the same photo, by its cached code, or the same random face.
  */
 import type { StyleInfo } from '../engine/engine.ts';
 import { UserError } from '../engine/errors.ts';
-import type { FaceChoice, StyleChoice } from '../engine/request.ts';
+import type { FaceChoice, StyleChoice, StylePart } from '../engine/request.ts';
+import type { ReferableStyle } from '../engine/style-ref.ts';
 import { assertAuthor, ownerOf, pickPack, type Command } from './context.ts';
 import type { JobRecord, RecordStyle } from './records.ts';
 import { runJob } from './run-job.ts';
 import { newSeed, otherExemplar, randomStyle } from './seeds.ts';
+import { recordedStyle } from './style-ref.ts';
 
-export type RerollMode = 'style' | 'structure' | 'color' | 'exemplar';
-const MODES: readonly RerollMode[] = ['style', 'structure', 'color', 'exemplar'];
+export type RerollMode = 'style' | 'structure' | 'color' | 'exemplar' | 'fuse';
+const MODES: readonly RerollMode[] = ['style', 'structure', 'color', 'exemplar', 'fuse'];
 
 export const reroll: Command<{ jobId: string; mode: RerollMode }> = {
   name: 'reroll',
@@ -46,7 +50,7 @@ export const reroll: Command<{ jobId: string; mode: RerollMode }> = {
   },
 };
 
-function faceOf(record: JobRecord): FaceChoice {
+export function faceOf(record: JobRecord): FaceChoice {
   switch (record.face.kind) {
     case 'photo':
       return { kind: 'cached-photo', key: record.face.key };
@@ -58,6 +62,7 @@ function faceOf(record: JobRecord): FaceChoice {
 }
 
 function nextStyle(pack: StyleInfo, current: RecordStyle, mode: RerollMode): StyleChoice {
+  if (mode === 'fuse') return fused(pack, recordedStyle(pack.name, current));
   const exemplar = current.kind === 'exemplar' ? current.id : undefined;
   if (mode === 'style') return randomStyle(pack, exemplar);
   if (mode === 'exemplar') {
@@ -72,4 +77,17 @@ function nextStyle(pack: StyleInfo, current: RecordStyle, mode: RerollMode): Sty
     structureSeed: mode === 'structure' ? newSeed() : seeds.structureSeed,
     colorSeed: mode === 'color' ? newSeed() : seeds.colorSeed,
   };
+}
+
+/** 🔀: the current style fused with a new random one (or a blend's second style replaced). */
+function fused(pack: StyleInfo, current: ReferableStyle): StyleChoice {
+  const exemplar = current.kind === 'exemplar' ? current.exemplar : undefined;
+  const other = randomStyle(pack, typeof exemplar === 'number' ? exemplar : undefined);
+  const b: StylePart =
+    other.kind === 'sampled'
+      ? { kind: 'sampled', structureSeed: other.structureSeed, colorSeed: other.colorSeed }
+      : { kind: 'exemplar', ...(other.kind === 'exemplar' && { exemplar: other.exemplar }) };
+  if (current.kind === 'blend') return { ...current, b };
+  const { pack: _pack, ...a } = current;
+  return { kind: 'blend', pack: pack.name, a, b, ratio: 0.5 };
 }

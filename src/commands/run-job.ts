@@ -17,6 +17,9 @@ export interface JobPlan {
   face: FaceChoice;
   style: StyleChoice;
   options: JobRecord['options'];
+  /** More styles on the same face, in one image (a grid or a fusion strip). */
+  variants?: StyleChoice[];
+  columns?: number;
   parentJobId?: string;
 }
 
@@ -40,6 +43,8 @@ export async function runJob(
       face: plan.face,
       style: plan.style,
       ...plan.options,
+      ...(plan.variants && { variants: plan.variants }),
+      ...(plan.columns !== undefined && { columns: plan.columns }),
       // Chat platforms show JPEG everywhere, and it keeps uploads far under their size limits.
       format: 'jpeg',
     });
@@ -66,6 +71,7 @@ export async function runJob(
     if (job.startedAt !== undefined) ctx.active.measured(Date.now() - job.startedAt);
     const record = recordOf(caller, jobId, plan, result);
     await ctx.records.put(record, owner);
+    await ctx.limits.charge(owner, result.faces?.length ?? result.tiles?.length ?? 1);
     if (result.photoKey) await ctx.records.setLastPhoto(owner, result.photoKey);
     const params = resultParams(record, plan.pack, result);
     await send({
@@ -93,8 +99,10 @@ function recordOf(caller: Caller, jobId: string, plan: JobPlan, result: StylizeR
     style = { kind: 'exemplar', ...used.exemplar };
   } else if (used.kind === 'sampled' && used.structureSeed && used.colorSeed) {
     style = { kind: 'sampled', structureSeed: used.structureSeed, colorSeed: used.colorSeed };
-  } else {
+  } else if (used.kind === 'image') {
     style = { kind: 'image', ...(used.imageKey !== undefined && { key: used.imageKey }) };
+  } else {
+    style = { kind: 'reference', reference: used.reference };
   }
   return {
     version: 1,
@@ -107,6 +115,7 @@ function recordOf(caller: Caller, jobId: string, plan: JobPlan, result: StylizeR
     face,
     style,
     options: plan.options,
+    ...(result.tiles && { tiles: result.tiles.map((t) => t.reference) }),
     createdAt: new Date().toISOString(),
     ...(plan.parentJobId !== undefined && { parentJobId: plan.parentJobId }),
   };

@@ -1,8 +1,13 @@
-/** `stylize`: a photo (or the last one sent) in a pack's exemplar style, or in an image's. */
+/**
+ * `stylize`: a photo (or the last one sent) in a pack's exemplar style, an image's, or any style
+ * a reference names; as the aligned crop, or pasted back into the whole photo (every face).
+ */
 import { randomInt } from 'node:crypto';
 import type { FaceChoice, StyleChoice } from '../engine/request.ts';
 import { UserError } from '../engine/errors.ts';
+import { WEIGHT_PRESETS, type WeightPreset } from '../engine/presets.ts';
 import { ownerOf, pickPack, type Command, type CommandContext } from './context.ts';
+import { resolveStyleRef } from './style-ref.ts';
 import { runJob } from './run-job.ts';
 import type { Caller } from './types.ts';
 
@@ -18,7 +23,19 @@ export interface StylizeInput {
   color?: number;
   preserveColor?: boolean;
   size?: number;
+  /** A style reference (`cartoon:26`, `cartoon:random:a:b`, `result:<id>`…); wins over pack and exemplar. */
+  style?: string;
+  /** Paste the result back into the whole photo. */
+  wholePhoto?: boolean;
+  /** Every face of the photo (implies the whole photo). */
+  allFaces?: boolean;
+  preset?: WeightPreset;
+  truncation?: number;
+  /** The face as the encoder captured it, without any style. */
+  reconstruct?: boolean;
 }
+
+const PRESETS = Object.keys(WEIGHT_PRESETS) as WeightPreset[];
 
 export const stylize: Command<StylizeInput> = {
   name: 'stylize',
@@ -44,11 +61,39 @@ export const stylize: Command<StylizeInput> = {
     },
     { name: 'preserve-color', type: 'boolean', description: "Keep the photo's own colours" },
     { name: 'size', type: 'integer', description: 'Output size in pixels' },
+    {
+      name: 'style',
+      type: 'string',
+      description: 'A style reference from a result, e.g. cartoon:26 or cartoon:random:1a2b:3c4d',
+    },
+    { name: 'whole-photo', type: 'boolean', description: 'Paste the result back into the photo' },
+    { name: 'all-faces', type: 'boolean', description: 'Every face of a group photo' },
+    {
+      name: 'preset',
+      type: 'string',
+      description: 'Weights by name: colour-only keeps your face shape',
+      choices: PRESETS,
+    },
+    {
+      name: 'truncation',
+      type: 'number',
+      description: 'Closer to the average face (0) or to yours (1)',
+      min: 0,
+      max: 1,
+    },
+    {
+      name: 'reconstruct',
+      type: 'boolean',
+      description: 'Your face as the model captured it, no style',
+    },
   ],
   async run(ctx, caller, input, send) {
-    const pack = pickPack(ctx, input.pack);
+    let pack = pickPack(ctx, input.pack);
     let style: StyleChoice;
-    if (input.styleImage) {
+    if (input.style !== undefined && !input.styleImage) {
+      style = await resolveStyleRef(ctx, input.style);
+      pack = pickPack(ctx, style.pack);
+    } else if (input.styleImage) {
       style = { kind: 'image', pack: pack.name, image: input.styleImage };
     } else {
       const exemplar =
@@ -61,6 +106,11 @@ export const stylize: Command<StylizeInput> = {
       ...(input.structure !== undefined && { structure: input.structure }),
       ...(input.color !== undefined && { color: input.color }),
       ...(input.size !== undefined && { size: input.size }),
+      ...(input.truncation !== undefined && { truncation: input.truncation }),
+      ...(input.preset !== undefined && { preset: input.preset }),
+      ...(input.reconstruct && { reconstruct: true }),
+      ...((input.wholePhoto || input.allFaces) && { output: 'photo' as const }),
+      ...(input.allFaces && { faces: 'all' as const }),
     };
     await runJob(ctx, caller, { pack, face, style, options }, send);
   },

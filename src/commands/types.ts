@@ -26,6 +26,11 @@ export interface ResultParams {
   preserveColor: boolean;
   size: number;
   faceCount?: number;
+  /** Faces stylized and pasted back into the photo (`faces: all` or the whole photo). */
+  faces?: number;
+  reconstruct?: boolean;
+  /** The style's reference: `stylize style:` takes it back (style-ref.ts). */
+  reference: string;
 }
 
 export type Stage = 'queued' | 'aligning' | 'encoding' | 'generating';

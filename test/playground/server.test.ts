@@ -33,10 +33,13 @@ function fakeCommands(calls: { caller: Caller; photo?: Uint8Array }[]): Commands
         color: 1,
         preserveColor: false,
         size: 1,
+        reference: 'p:0',
       };
       await reply({ kind: 'result', jobId: 'job-1', image: IMAGE, text: 'done', params });
     },
     styleRandom: async (caller, _input, reply) => info(caller, reply),
+    styleBlend: async (caller, _input, reply) => info(caller, reply),
+    pick: async (caller, _input, reply) => info(caller, reply),
     styleList: async (_caller, _input, reply) =>
       void (await reply({ kind: 'info', text: 'sheet', image: IMAGE })),
     reroll: async (caller, _input, reply) => info(caller, reply),

@@ -1,0 +1,14 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { Engine } from '/work/wt/i13/src/engine/engine.ts';
+import { writeDemoPacks } from '/work/wt/i13/src/engine/pack/demo-packs.ts';
+const dir = '/tmp/i13/packs';
+await writeDemoPacks(dir, 256);
+const e = await Engine.create({ modelsDir: dir, cacheUrl: 'memory' });
+const bytes = new Uint8Array(readFileSync('/work/wt/i13/test/fixtures/alignment/two_faces.png'));
+const r = await e.stylize({ userId: 'a', face: { kind: 'photo', bytes }, style: { kind: 'exemplar', pack: 'demo-256', exemplar: 1 }, faces: 'all', format: 'png' });
+writeFileSync('/tmp/i13/group.png', r.image.bytes);
+const a = new Uint8Array(readFileSync('/work/wt/i13/test/fixtures/alignment/astronaut.png'));
+const p = await e.stylize({ userId: 'a', face: { kind: 'photo', bytes: a }, style: { kind: 'exemplar', pack: 'demo-256', exemplar: 1 }, output: 'photo', format: 'png' });
+writeFileSync('/tmp/i13/astro.png', p.image.bytes);
+console.log(r.timings, p.timings, r.faces?.length);
+await e.close();
