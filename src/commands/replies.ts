@@ -81,6 +81,7 @@ export function resultParams(
     ...(faceCount !== undefined && { faceCount }),
     ...(result.faces && { faces: result.faces.length }),
     ...(record.options.reconstruct && { reconstruct: true }),
+    ...(record.tiles && { tiles: record.tiles.length }),
     reference: result.style.reference,
   };
 }

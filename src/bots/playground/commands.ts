@@ -4,7 +4,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import type { Commands, StylizeInput } from '../../commands/index.ts';
+import type { Commands, StyleBlendInput, StylizeInput } from '../../commands/index.ts';
+import { WEIGHT_PRESETS, type WeightPreset } from '../../engine/presets.ts';
 import type { Caller, Reply, ReplySink } from '../../commands/types.ts';
 import { UserError } from '../../engine/errors.ts';
 import type { EventHub } from './events.ts';
@@ -55,6 +56,12 @@ function unit(url: URL, name: string): number | undefined {
   return n;
 }
 
+function flag(url: URL, name: string): boolean {
+  return url.searchParams.get(name) === 'true';
+}
+
+const PRESETS = Object.keys(WEIGHT_PRESETS) as WeightPreset[];
+
 function text(body: Record<string, unknown>, name: string): string {
   const value = body[name];
   if (typeof value !== 'string' || value === '') throw new HttpError(400, `${name} is missing.`);
@@ -78,9 +85,30 @@ export class CommandRoutes {
       const bytes = await readBody(req, o.maxBytes, tooLarge);
       return bytes.length > 0 ? bytes : undefined;
     };
+    /** A raw photo, or a form with `photo` and `styleImage` (an image to take the style from). */
+    const photos = async (req: IncomingMessage): Promise<StylizeInput> => {
+      const type = String(req.headers['content-type'] ?? '');
+      if (!type.startsWith('multipart/form-data')) return { photo: await photo(req) };
+      const tooLarge = new UserError('file-too-large').userMessage;
+      const body = await readBody(req, 2 * o.maxBytes, tooLarge);
+      let form: FormData;
+      try {
+        form = await new Response(body.slice(), { headers: { 'content-type': type } }).formData();
+      } catch {
+        throw new HttpError(400, 'The form could not be read.');
+      }
+      const file = async (name: string): Promise<Uint8Array | undefined> => {
+        const value = form.get(name);
+        if (!(value instanceof Blob) || value.size === 0) return undefined;
+        if (value.size > o.maxBytes) throw new HttpError(413, tooLarge);
+        return new Uint8Array(await value.arrayBuffer());
+      };
+      const [p, styleImage] = [await file('photo'), await file('styleImage')];
+      return { ...(p && { photo: p }), ...(styleImage && { styleImage }) };
+    };
     this.#routes = {
       '/api/stylize': async (req, url) => {
-        const input: StylizeInput = { photo: await photo(req) };
+        const input: StylizeInput = await photos(req);
         const pack = url.searchParams.get('pack');
         const exemplar = url.searchParams.get('exemplar');
         const size = url.searchParams.get('size');
@@ -90,11 +118,45 @@ export class CommandRoutes {
         input.color = unit(url, 'color');
         input.preserveColor = url.searchParams.get('preserveColor') === 'true';
         if (size) input.size = Number(size);
+        const style = url.searchParams.get('style');
+        if (style) input.style = style;
+        const preset = url.searchParams.get('preset');
+        if (preset) input.preset = oneOf(preset, PRESETS, 'preset');
+        input.truncation = unit(url, 'truncation');
+        input.wholePhoto = flag(url, 'wholePhoto');
+        input.allFaces = flag(url, 'allFaces');
+        input.reconstruct = flag(url, 'reconstruct');
         return (caller, sink) => o.commands.stylize(caller, input, sink);
       },
       '/api/random': async (req, url) => {
-        const input = { photo: await photo(req), pack: url.searchParams.get('pack') ?? undefined };
+        const count = Number(url.searchParams.get('count') ?? 1);
+        const input = {
+          photo: await photo(req),
+          pack: url.searchParams.get('pack') ?? undefined,
+          count,
+        };
         return (caller, sink) => o.commands.styleRandom(caller, input, sink);
+      },
+      '/api/blend': async (req, url) => {
+        const input: StyleBlendInput = {
+          photo: await photo(req),
+          a: url.searchParams.get('a') ?? '',
+          b: url.searchParams.get('b') ?? '',
+          strip: flag(url, 'strip'),
+          ...(url.searchParams.get('pack') && { pack: url.searchParams.get('pack')! }),
+        };
+        const ratio = unit(url, 'ratio');
+        if (ratio !== undefined) input.ratio = ratio;
+        if (!input.a || !input.b) throw new HttpError(400, 'a and b are missing.');
+        return (caller, sink) => o.commands.styleBlend(caller, input, sink);
+      },
+      '/api/pick': async (req) => {
+        const body = await readJson(req);
+        const tile = body.tile;
+        if (typeof tile !== 'number' || !Number.isInteger(tile) || tile < 1)
+          throw new HttpError(400, 'tile must be a whole number from 1.');
+        const input = { jobId: text(body, 'jobId'), tile };
+        return (caller, sink) => o.commands.pick(caller, input, sink);
       },
       '/api/reroll': async (req) => {
         const body = await readJson(req);

@@ -42,6 +42,7 @@ export const REROLL_MODES = [
   'structure',
   'color',
   'exemplar',
+  'fuse',
 ] as const satisfies readonly RerollMode[];
 export const TEXT_COMMANDS = ['help', 'privacy', 'forget', 'styles'] as const;
 export type TextCommand = (typeof TEXT_COMMANDS)[number];

@@ -16,24 +16,27 @@ export async function loadState(): Promise<PlaygroundState> {
 }
 
 /**
- * Starts a command; `body` is a photo (sent as raw bytes) or a JSON object. Resolves with the
+ * Starts a command; `body` is a photo (sent as raw bytes), a form, or a JSON object. Resolves with the
  * server's refusal text, or undefined once the command is running.
  */
 export async function post(
   path: string,
   id: string,
-  body?: Blob | Record<string, unknown>,
+  body?: Blob | FormData | Record<string, unknown>,
 ): Promise<string | undefined> {
-  const [type, payload]: [string, BodyInit | null] =
-    body instanceof Blob
-      ? [body.type || 'application/octet-stream', body]
-      : body
-        ? ['application/json', JSON.stringify(body)]
-        : ['application/octet-stream', null];
+  // A form (photo and style image) sets its own multipart content type and boundary.
+  const [type, payload]: [string | undefined, BodyInit | null] =
+    body instanceof FormData
+      ? [undefined, body]
+      : body instanceof Blob
+        ? [body.type || 'application/octet-stream', body]
+        : body
+          ? ['application/json', JSON.stringify(body)]
+          : ['application/octet-stream', null];
   try {
     const res = await fetch(path, {
       method: 'POST',
-      headers: { [REQUEST_ID_HEADER]: id, 'content-type': type },
+      headers: { [REQUEST_ID_HEADER]: id, ...(type && { 'content-type': type }) },
       body: payload,
     });
     if (res.ok) return undefined;

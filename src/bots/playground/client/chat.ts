@@ -9,6 +9,8 @@ import { h } from './dom.ts';
 /** What the buttons under a result and a running job ask for. */
 export interface ResultActions {
   reroll(jobId: string, mode: RerollMode): void;
+  /** One picture of a grid or strip at full size. */
+  pick(jobId: string, tile: number): void;
   cancel(jobId: string): void;
   remove(jobId: string): void;
 }
@@ -160,6 +162,10 @@ export class BotMessage {
         button('🧬', 'Structure only', () => this.actions.reroll(jobId, 'structure')),
         button('🎨', 'Colour only', () => this.actions.reroll(jobId, 'color')),
         button('🖼', 'Another exemplar', () => this.actions.reroll(jobId, 'exemplar')),
+        button('🔀', 'Fuse with a new style', () => this.actions.reroll(jobId, 'fuse')),
+        ...Array.from({ length: reply.params.tiles ?? 0 }, (_, i) =>
+          button(String(i + 1), `Keep picture ${i + 1}`, () => this.actions.pick(jobId, i + 1)),
+        ),
         download,
         remove,
       ),

@@ -11,6 +11,7 @@ const REROLL_LABELS: Record<RerollMode, string> = {
   structure: '🧬 new structure',
   color: '🎨 new colour',
   exemplar: '🖼 another exemplar',
+  fuse: '🔀 fused with a new style',
 };
 
 const state = await loadState();
@@ -28,6 +29,7 @@ const chat = new Chat(byId('messages'), {
     void send(`/api/reroll`, `${REROLL_LABELS[mode]} of that one`, { jobId, mode }),
   cancel: (jobId) => void send('/api/cancel', 'cancel', { jobId }),
   remove: (jobId) => void send('/api/delete', 'delete that result', { jobId }),
+  pick: (jobId, tile) => void send('/api/pick', `keep picture ${tile}`, { jobId, tile }),
 });
 const picker =
   state.styles.length > 0 ? new StylePicker(state.styles, state.defaultPack) : undefined;
@@ -48,7 +50,7 @@ events.addEventListener('reply', (event) => {
 async function send(
   path: string,
   said: string,
-  body?: Blob | Record<string, unknown>,
+  body?: Blob | FormData | Record<string, unknown>,
   photo?: Blob,
 ): Promise<void> {
   chat.user(said, photo);
@@ -72,8 +74,43 @@ function stylize(photo: File | undefined): void {
   if (choice.exemplar !== undefined) query.set('exemplar', choice.exemplar);
   if (choice.structure !== undefined) query.set('structure', String(choice.structure));
   if (choice.color !== undefined) query.set('color', String(choice.color));
-  const exemplar = choice.exemplar === undefined ? '' : `, exemplar ${choice.exemplar}`;
-  void send(`/api/stylize?${query}`, `stylize with ${choice.pack}${exemplar}`, photo, photo);
+  if (choice.style) query.set('style', choice.style);
+  if (choice.preset) query.set('preset', choice.preset);
+  for (const flag of ['wholePhoto', 'allFaces', 'reconstruct'] as const) {
+    if (choice[flag]) query.set(flag, 'true');
+  }
+  const named =
+    choice.style ??
+    `${choice.pack}${choice.exemplar === undefined ? '' : `, exemplar ${choice.exemplar}`}`;
+  const extras = [
+    choice.styleImage && 'the style of my image',
+    choice.allFaces ? 'every face' : choice.wholePhoto && 'whole photo',
+    choice.preset,
+    choice.reconstruct && 'reconstruction',
+  ].filter(Boolean);
+  const said = `stylize with ${named}${extras.length ? ` (${extras.join(', ')})` : ''}`;
+  let body: Blob | FormData | undefined = photo;
+  if (choice.styleImage) {
+    body = new FormData();
+    if (photo) body.append('photo', photo);
+    body.append('styleImage', choice.styleImage);
+  }
+  void send(`/api/stylize?${query}`, said, body, photo);
+}
+
+/** Two styles fused: the result's own style (or the picker's) with the one typed in. */
+function blend(strip: boolean): void {
+  if (!picker) return;
+  const fusion = picker.fusion();
+  if (!fusion) {
+    chat.note('Type a second style to blend with (an exemplar id or a reference).');
+    return;
+  }
+  const query = new URLSearchParams({ ...fusion, pack: picker.pack, strip: String(strip) });
+  const said = strip
+    ? `fusion strip from ${fusion.a} to ${fusion.b}`
+    : `🔀 blend ${fusion.a} and ${fusion.b} at ${fusion.ratio}`;
+  void send(`/api/blend?${query}`, said, lastPhoto, lastPhoto);
 }
 
 function usePhoto(file: File | undefined): void {
@@ -110,6 +147,13 @@ byId('random').addEventListener('click', () => {
   const said = lastPhoto ? '🎲 random style on my photo' : '🎲 random portrait';
   void send(`/api/random${query}`, said, lastPhoto, lastPhoto);
 });
+byId('grid').addEventListener('click', () => {
+  const query = new URLSearchParams({ count: '4', ...(picker && { pack: picker.pack }) });
+  const said = lastPhoto ? '🎲 four random styles on my photo' : '🎲 four random portraits';
+  void send(`/api/random?${query}`, said, lastPhoto, lastPhoto);
+});
+byId('blend').addEventListener('click', () => blend(false));
+byId('strip').addEventListener('click', () => blend(true));
 for (const button of document.querySelectorAll<HTMLButtonElement>('[data-command]')) {
   const name = button.dataset.command as TextCommand;
   if (!TEXT_COMMANDS.includes(name)) continue;

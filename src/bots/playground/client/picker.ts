@@ -12,6 +12,13 @@ export interface StyleChoice {
   structure?: number;
   color?: number;
   preserveColor: boolean;
+  /** A style reference, which wins over pack and exemplar. */
+  style?: string;
+  styleImage?: File;
+  preset?: string;
+  wholePhoto: boolean;
+  allFaces: boolean;
+  reconstruct: boolean;
 }
 
 export class StylePicker {
@@ -23,6 +30,14 @@ export class StylePicker {
   readonly #structure = byId<HTMLInputElement>('structure');
   readonly #color = byId<HTMLInputElement>('color');
   readonly #preserve = byId<HTMLInputElement>('preserve');
+  readonly #reference = byId<HTMLInputElement>('style-ref');
+  readonly #styleImage = byId<HTMLInputElement>('style-image');
+  readonly #preset = byId<HTMLSelectElement>('preset');
+  readonly #whole = byId<HTMLInputElement>('whole-photo');
+  readonly #allFaces = byId<HTMLInputElement>('all-faces');
+  readonly #reconstruct = byId<HTMLInputElement>('reconstruct');
+  readonly #blendWith = byId<HTMLInputElement>('blend-with');
+  readonly #ratio = byId<HTMLInputElement>('blend-ratio');
   #touched = { structure: false, color: false };
 
   constructor(
@@ -46,6 +61,8 @@ export class StylePicker {
         this.#showValue(input);
       });
     }
+    this.#ratio.addEventListener('input', () => this.#showValue(this.#ratio));
+    this.#showValue(this.#ratio);
     this.#showPack();
   }
 
@@ -60,7 +77,21 @@ export class StylePicker {
       ...(this.#touched.structure && { structure: Number(this.#structure.value) }),
       ...(this.#touched.color && { color: Number(this.#color.value) }),
       preserveColor: this.#preserve.checked,
+      ...(this.#reference.value.trim() && { style: this.#reference.value.trim() }),
+      ...(this.#styleImage.files?.[0] && { styleImage: this.#styleImage.files[0] }),
+      ...(this.#preset.value && { preset: this.#preset.value }),
+      wholePhoto: this.#whole.checked,
+      allFaces: this.#allFaces.checked,
+      reconstruct: this.#reconstruct.checked,
     };
+  }
+
+  /** A blend of the chosen style (reference, else exemplar) with the one typed in, if any. */
+  fusion(): { a: string; b: string; ratio: string } | undefined {
+    const b = this.#blendWith.value.trim();
+    if (!b) return undefined;
+    const a = this.#reference.value.trim() || this.#exemplar.value || '0';
+    return { a, b, ratio: this.#ratio.value };
   }
 
   #style(): StyleInfo | undefined {
