@@ -38,6 +38,14 @@ async function resultImages(page: Page): Promise<string[]> {
   );
 }
 
+/** The natural size of the newest result image. */
+async function lastResultSize(page: Page): Promise<[number, number]> {
+  return page.$$eval('img.result', (imgs) => {
+    const img = imgs.at(-1) as HTMLImageElement;
+    return [img.naturalWidth, img.naturalHeight] as [number, number];
+  });
+}
+
 /** Waits until `count` result images have loaded. */
 async function waitForResults(page: Page, count: number): Promise<void> {
   await page.waitForFunction(
@@ -66,6 +74,26 @@ async function userFlow(page: Page, url: string): Promise<void> {
   const [first, second] = await resultImages(page);
   assert.notEqual(first, second, 'a new style gives a different picture');
 
+  // Paste-back: the same photo, the result at the photo's own size (512², the crop is 64²).
+  await page.check('#whole-photo');
+  await page.click('#go');
+  await waitForResults(page, 3);
+  assert.deepEqual(await lastResultSize(page), [512, 512]);
+  assert.match(
+    (await page.locator('figure.result .params').last().textContent()) ?? '',
+    /1 face stylized/,
+  );
+  await page.uncheck('#whole-photo');
+
+  // Fusion: from the chosen exemplar to exemplar 3 in six steps, one picture of 6×64 by 64.
+  await page.fill('#blend-with', '3');
+  await page.click('#strip');
+  await waitForResults(page, 4);
+  assert.deepEqual(await lastResultSize(page), [384, 64]);
+  const strip = (await page.locator('figure.result .params').last().textContent()) ?? '';
+  assert.match(strip, /1: `demo-64:0\+3@0`/);
+  assert.match(strip, /6: `demo-64:0\+3@1`/);
+
   await page.setInputFiles('#photo', join(ALIGNMENT, 'no_face_cat.png'));
   const error = page.locator('.message.bot .error').last();
   await error.waitFor({ timeout: 60_000 });
@@ -77,7 +105,7 @@ async function userFlow(page: Page, url: string): Promise<void> {
   );
 
   // Tall enough for the whole conversation, for the README.
-  await page.setViewportSize({ width: 1280, height: 1480 });
+  await page.setViewportSize({ width: 1280, height: 2400 });
   const paths = [SCREENSHOT];
   if (process.env.UPDATE_SCREENSHOTS === '1' || !existsSync(README_SCREENSHOT)) {
     paths.push(README_SCREENSHOT);
@@ -116,7 +144,7 @@ describe('playground in Chromium', () => {
     await rm(models, { recursive: true, force: true });
   });
 
-  it('stylizes a photo, re-rolls it and explains a photo without a face', async (t) => {
+  it('stylizes a photo, re-rolls it, pastes it back, fuses two styles and explains a photo without a face', async (t) => {
     const start = performance.now();
     try {
       await userFlow(page, app.urls.playground!);
