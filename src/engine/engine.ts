@@ -364,7 +364,7 @@ export class Engine {
   ): Promise<NonNullable<Prepared['paste']>> {
     // The engine keeps codes, never photos: pasting back needs the photo itself again.
     if (req.face.kind !== 'photo')
-      throw new UserError('photo-expired', 'paste-back needs the photo');
+      throw new UserError('photo-needed', 'paste-back needs the photo');
     const bytes = req.face.bytes;
     const photo = await time('decode', () => decodeImage(bytes, this.options.photo));
     const faces = group?.faces ?? (content.face ? [content.face] : []);

@@ -17,6 +17,7 @@ export type UserErrorCode =
   | 'no-sampler'
   | 'no-identity-encoder'
   | 'photo-expired'
+  | 'photo-needed'
   | 'bad-option'
   | 'cancelled'
   | 'timeout'
@@ -54,6 +55,8 @@ const MESSAGES: Record<UserErrorCode, string> = {
   'no-identity-encoder':
     "The identity encoder isn't installed for that style. Try again with the style encoder.",
   'photo-expired': "I don't have that photo any more (cached photos expire). Send it again.",
+  'photo-needed':
+    'To paint the whole photo I need the photo itself (I keep only what the face looked like): attach it again.',
   'bad-option': 'One of the options is out of range.',
   cancelled: 'Cancelled.',
   timeout: 'That took too long and was stopped. Try again in a moment.',

@@ -36,6 +36,7 @@ describe('commands: stylize and friends', { timeout: 300_000 }, () => {
       preserveColor: false,
       size: 64,
       faceCount: 1,
+      reference: `${PACK}:3`,
     });
     assert.match(result.text, /demo-64 · exemplar 3 \(demo-03\.jpg\) · structure 0\.6/);
 
