@@ -41,4 +41,16 @@ describe('slack text options', () => {
     fails('size=big', /size must be a whole number of pixels/);
     fails('cartoon mood=happy', /"mood=happy"/);
   });
+
+  it('passes a style reference a result printed on as it is', () => {
+    assert.deepEqual(parseStyleText('<@U1> cartoon:random:1a:2b'), {
+      style: 'cartoon:random:1a:2b',
+    });
+    assert.deepEqual(parseStyleText('style=cartoon:26+3@0.3 colour=0.5'), {
+      style: 'cartoon:26+3@0.3',
+      color: 0.5,
+    });
+    assert.deepEqual(parseStyleText('result:abc-1'), { style: 'result:abc-1' });
+    assert.deepEqual(parseStyleText('cartoon:26'), { pack: 'cartoon', exemplar: 26 });
+  });
 });

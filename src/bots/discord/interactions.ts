@@ -42,8 +42,10 @@ async function onSlash(i: ChatInputCommandInteraction, deps: Deps): Promise<void
   const pack = i.options.getString(OPTIONS.style) ?? undefined;
   if (i.commandName === NAMES.stylize) {
     const exemplar = i.options.getString(OPTIONS.exemplar) ?? undefined;
+    // `style:` takes a pack name, or a style reference a result printed (`cartoon:26`, …).
+    const reference = pack?.includes(':') ? pack : undefined;
     const input = {
-      pack,
+      ...(reference ? { style: reference } : { pack }),
       exemplar: exemplar && /^\d+$/.test(exemplar) ? Number(exemplar) : exemplar,
       structure: i.options.getNumber(OPTIONS.structure) ?? undefined,
       color: i.options.getNumber(OPTIONS.color) ?? undefined,

@@ -1,6 +1,6 @@
 /**
  * Re-rolls by reaction on the bot's result messages: 🎲 or 🔁 a new style, 🧬 structure only,
- * 🎨 colour only. The job comes from the message → job index in keyv (so it works after a
+ * 🎨 colour only, 🔀 fused with a new style. The job comes from the message → job index in keyv (so it works after a
  * restart); reactions by bots and on other messages are ignored without a single request.
  */
 import type { MessageReaction, PartialMessageReaction, PartialUser, User } from 'discord.js';
@@ -13,6 +13,7 @@ const MODES: Readonly<Record<string, RerollMode>> = {
   '🔁': 'style',
   '🧬': 'structure',
   '🎨': 'color',
+  '🔀': 'fuse',
 };
 
 /** Handles one reaction at a time per (message, user, emoji). */

@@ -1,6 +1,7 @@
 /**
  * Re-rolls by reaction on a result message: 🎲 `game_die` or 🔁 `repeat` a new style, 🧬 `dna`
- * the structure only, 🎨 `art` the colours only. The message → job map lives in keyv, so this
+ * the structure only, 🎨 `art` the colours only, 🔀 `twisted_rightwards_arrows` fused with a new
+ * style. The message → job map lives in keyv, so this
  * works on results posted before a restart; reactions on any other message are ignored.
  */
 import type { SlackEventMiddlewareArgs, Context } from '@slack/bolt';
@@ -16,6 +17,7 @@ const MODES: Readonly<Record<string, RerollMode>> = {
   repeat: 'style',
   dna: 'structure',
   art: 'color',
+  twisted_rightwards_arrows: 'fuse',
 };
 
 export function onReactionAdded(ctx: SlackContext) {

@@ -38,10 +38,14 @@ function splitOption(word: string): [string, string | undefined] {
   return at < 0 ? [word, undefined] : [word.slice(0, at).toLowerCase(), word.slice(at + 1)];
 }
 
-/** `cartoon`, `cartoon:26`, `cartoon:random`, `cartoon:name.jpg`. */
-function style(token: string): Pick<TextOptions, 'pack' | 'exemplar'> {
+/**
+ * `cartoon`, `cartoon:26`, `cartoon:random`, `cartoon:name.jpg`; any other style reference a
+ * result printed (`cartoon:random:a:b`, `cartoon:1+2@0.3`, `result:<id>`) as it is.
+ */
+function style(token: string): Pick<TextOptions, 'pack' | 'exemplar' | 'style'> {
   const at = token.indexOf(':');
   if (at < 0) return { pack: token };
+  if (/[:+@]/.test(token.slice(at + 1)) || token.startsWith('result:')) return { style: token };
   const exemplar = token.slice(at + 1);
   return {
     pack: token.slice(0, at),
