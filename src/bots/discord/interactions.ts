@@ -1,6 +1,7 @@
 /**
  * Routes interactions to commands: slash commands, context menus, autocomplete and buttons.
- * Every handler acknowledges first (defer or an immediate ephemeral refusal), then does I/O.
+ * Every handler acknowledges first (defer, or an ephemeral refusal after in-memory and cheap
+ * store checks), then does the slow I/O.
  */
 import {
   MessageFlags,
@@ -13,7 +14,15 @@ import { answerAutocomplete } from './autocomplete.ts';
 import { interactionCaller, jobView, type Deps } from './context.ts';
 import { NAMES, OPTIONS } from './definitions.ts';
 import { parseButtonId } from './ids.ts';
-import { sourceOf, stylizeAvatar, stylizeMessagePhoto, withPhotos } from './photos.ts';
+import {
+  publicJob,
+  refuse,
+  sourceOf,
+  stylizeAvatar,
+  stylizeMessagePhoto,
+  withPhotos,
+} from './photos.ts';
+import { permissionRefusal } from './permissions.ts';
 import { InteractionSurface } from './surface.ts';
 
 export async function onInteraction(interaction: Interaction, deps: Deps): Promise<void> {
@@ -42,31 +51,36 @@ async function onSlash(i: ChatInputCommandInteraction, deps: Deps): Promise<void
   const pack = i.options.getString(OPTIONS.style) ?? undefined;
   if (i.commandName === NAMES.stylize) {
     const exemplar = i.options.getString(OPTIONS.exemplar) ?? undefined;
+    const size = i.options.getInteger(OPTIONS.size) ?? undefined;
     const input = {
       pack,
       exemplar: exemplar && /^\d+$/.test(exemplar) ? Number(exemplar) : exemplar,
       structure: i.options.getNumber(OPTIONS.structure) ?? undefined,
       color: i.options.getNumber(OPTIONS.color) ?? undefined,
       preserveColor: i.options.getBoolean(OPTIONS.preserveColor) ?? undefined,
+      size,
     };
+    // No photo: the command uses the caller's last one (the check says if there is none).
     const sources = {
-      photo: sourceOf(i.options.getAttachment(OPTIONS.photo, true)),
+      photo: sourceOf(i.options.getAttachment(OPTIONS.photo)),
       styleImage: sourceOf(i.options.getAttachment(OPTIONS.styleImage)),
     };
-    await withPhotos(i, deps, sources, (photos, sink) =>
+    const check = { command: 'stylize', pack, photo: sources.photo !== undefined, size } as const;
+    await withPhotos(i, deps, sources, check, (photos, sink) =>
       commands.stylize(caller, { ...input, ...photos }, sink),
     );
     return;
   }
   if (i.commandName === NAMES.help) {
-    await privately(i, deps, async (sink) => {
+    const help = async (sink: ReplySink): Promise<void> => {
       // Help and the privacy statement in one message: /help is where people look for both.
       const texts: string[] = [];
       const collect: ReplySink = (reply) => void texts.push(reply.text);
       await commands.help(caller, collect);
       await commands.privacy(caller, collect);
       await sink({ kind: 'info', text: texts.join('\n\n') });
-    });
+    };
+    await privately(i, deps, help, { embeds: true });
     return;
   }
   if (i.commandName !== NAMES.style) return;
@@ -76,12 +90,15 @@ async function onSlash(i: ChatInputCommandInteraction, deps: Deps): Promise<void
         i,
         deps,
         { photo: sourceOf(i.options.getAttachment(OPTIONS.photo)) },
+        { command: 'styleRandom', pack },
         (p, sink) => commands.styleRandom(caller, { photo: p.photo, pack }, sink),
       );
       return;
     case NAMES.list: {
       const page = i.options.getInteger(OPTIONS.page) ?? undefined;
-      await privately(i, deps, (sink) => commands.styleList(caller, { pack, page }, sink));
+      const list = (sink: ReplySink): Promise<void> =>
+        commands.styleList(caller, { pack, page }, sink);
+      await privately(i, deps, list, { embeds: true });
       return;
     }
     case NAMES.forget:
@@ -89,14 +106,24 @@ async function onSlash(i: ChatInputCommandInteraction, deps: Deps): Promise<void
   }
 }
 
-/** An ephemeral command: deferred as ephemeral, so every reply (errors too) is private. */
+/**
+ * An ephemeral command: deferred as ephemeral, so every reply (errors too) is private. Help and
+ * the style list are embeds with pictures: refused at once where the bot may not post those.
+ */
 async function privately(
   i: ChatInputCommandInteraction | ButtonInteraction,
   deps: Deps,
   run: (sink: ReplySink) => Promise<void>,
+  { embeds = false } = {},
 ): Promise<void> {
+  // Ephemeral replies never fall back to the channel: only what the webhook needs counts.
+  const denied = embeds && permissionRefusal(i, false);
+  if (denied) return refuse(i, denied);
   await i.deferReply({ flags: MessageFlags.Ephemeral });
-  const view = jobView(new InteractionSurface(i, deps.log), deps);
+  const view = jobView(new InteractionSurface(i, deps.log), deps, {
+    caller: interactionCaller(i),
+    channel: () => i.channel,
+  });
   await run(view.sink);
   await view.done();
 }
@@ -110,10 +137,10 @@ async function onButton(i: ButtonInteraction, deps: Deps): Promise<void> {
   switch (action.kind) {
     case 'reroll': {
       // A new public message under the result: the old result stays, as in a gallery.
-      await i.deferReply();
-      const view = jobView(new InteractionSurface(i, deps.log), deps);
-      await commands.reroll(caller, { jobId, mode: action.mode }, view.sink);
-      await view.done();
+      const input = { jobId, mode: action.mode };
+      await publicJob(i, deps, { command: 'reroll', ...input }, (sink) =>
+        commands.reroll(caller, input, sink),
+      );
       return;
     }
     case 'cancel':
