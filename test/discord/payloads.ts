@@ -44,6 +44,11 @@ export const opt = {
     type: ApplicationCommandOptionType.Number,
     value,
   }),
+  integer: (name: string, value: number): Option => ({
+    name,
+    type: ApplicationCommandOptionType.Integer,
+    value,
+  }),
   attachment: (name: string, a: APIAttachment): Option => ({
     name,
     type: ApplicationCommandOptionType.Attachment,
