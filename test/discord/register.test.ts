@@ -21,6 +21,8 @@ interface Sent {
   name: string;
   type: ApplicationCommandType;
   options?: APIApplicationCommandOption[];
+  integration_types?: number[];
+  contexts?: number[];
 }
 
 test(
@@ -61,14 +63,20 @@ test(
       required: 'required' in o ? o.required : undefined,
       autocomplete: 'autocomplete' in o ? o.autocomplete : undefined,
     }));
+    // Installable by a server and by a user; usable in servers, the bot's DM and other DMs.
+    for (const command of commands) {
+      assert.deepEqual(command.integration_types, [0, 1], command.name);
+      assert.deepEqual(command.contexts, [0, 1, 2], command.name);
+    }
     assert.deepEqual(stylize, [
-      { name: 'photo', type: Type.Attachment, required: true, autocomplete: undefined },
+      { name: 'photo', type: Type.Attachment, required: false, autocomplete: undefined },
       { name: 'style', type: Type.String, required: false, autocomplete: true },
       { name: 'exemplar', type: Type.String, required: false, autocomplete: true },
       { name: 'structure', type: Type.Number, required: false, autocomplete: undefined },
       { name: 'color', type: Type.Number, required: false, autocomplete: undefined },
       { name: 'preserve_color', type: Type.Boolean, required: false, autocomplete: undefined },
       { name: 'style_image', type: Type.Attachment, required: false, autocomplete: undefined },
+      { name: 'size', type: Type.Integer, required: false, autocomplete: true },
     ]);
     assert.deepEqual(
       commands[1]!.options!.map((o) => o.name),
