@@ -9,6 +9,7 @@ import {
   ComponentType,
   GatewayDispatchEvents,
   InteractionType,
+  PermissionFlagsBits,
   type APIAttachment,
   type APIMessage,
   type APIUser,
@@ -42,6 +43,11 @@ export const opt = {
   number: (name: string, value: number): Option => ({
     name,
     type: ApplicationCommandOptionType.Number,
+    value,
+  }),
+  boolean: (name: string, value: boolean): Option => ({
+    name,
+    type: ApplicationCommandOptionType.Boolean,
     value,
   }),
   integer: (name: string, value: number): Option => ({
@@ -123,6 +129,11 @@ export function interact(
   fake.dispatch(GatewayDispatchEvents.InteractionCreate, payload);
   return { id, token, from };
 }
+
+/** `extra` for an interaction by a member who may manage the server. */
+export const asManager = (who: APIUser): Record<string, unknown> => ({
+  member: { ...member(who), permissions: String(PermissionFlagsBits.ManageGuild) },
+});
 
 /** `extra` for an interaction in the bot's DM with `who` (`channelId` from `fake.openDm`). */
 export const inDm = (who: APIUser, channelId: string): Record<string, unknown> => ({

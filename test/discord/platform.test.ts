@@ -25,8 +25,20 @@ import {
   useHarness,
   withFile,
   PACK,
+  photoBytes,
 } from './harness.ts';
-import { click, inDm, opt, react, sentAgo, slash, userInstalled, type Sent } from './payloads.ts';
+import {
+  asManager,
+  click,
+  inDm,
+  opt,
+  react,
+  sentAgo,
+  slash,
+  userInstalled,
+  userMenu,
+  type Sent,
+} from './payloads.ts';
 
 const h = useHarness();
 const TIMEOUT = { timeout: 120_000 };
@@ -289,5 +301,40 @@ test(
     await quiet(300);
     assert.ok(!fake.requests.slice(from).some((r) => r.method === 'POST'), fake.describe(from));
     assert.deepEqual(fake.invalidRequests(from), []);
+  },
+);
+
+test(
+  "someone else's avatar: off unless the server turns it on; then its subject may delete it",
+  TIMEOUT,
+  async () => {
+    const { fake } = h;
+    const yuri = h.person('yuri');
+    const hash = 'f00d';
+    fake.serve(`/cdn/avatars/${yuri.id}/${hash}.png`, photoBytes('astronaut.png'));
+    const subject = { ...yuri, avatar: hash };
+    const zoe = h.person('zoe');
+    assert.match(
+      await privateRefusal(userMenu(fake, zoe, 'Stylize avatar', subject)),
+      /avatars is off here/,
+    );
+    // A member without Manage Server cannot turn it on.
+    assert.match(
+      await privateRefusal(slash(fake, zoe, 'settings', [opt.boolean('avatars', true)])),
+      /^Only someone who can manage this server/,
+    );
+    const on = slash(fake, zoe, 'settings', [opt.boolean('avatars', true)], [], asManager(zoe));
+    assert.match(await privateRefusal(on), /avatars: \*\*on\*\*/);
+
+    const avatar = userMenu(fake, zoe, 'Stylize avatar', subject);
+    await fake.waitFor((r) => isEdit(avatar.token)(r) && withFile(r), { from: avatar.from });
+    const result = fake.original(avatar.token);
+    const del = click(fake, yuri, result, `delete:${jobIdOf(result)}`);
+    await fake.waitFor(
+      (r) =>
+        r.method === 'DELETE' && r.path === `/channels/${fake.channelId}/messages/${result.id}`,
+      { from: del.from },
+    );
+    assert.ok(!fake.messages.has(result.id));
   },
 );

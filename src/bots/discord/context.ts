@@ -50,7 +50,12 @@ export const interactionCaller = (i: BaseInteraction): Caller =>
 export function jobView(
   surface: Surface,
   deps: Deps,
-  where: { caller: Caller; channel: () => Channel | null },
+  where: {
+    caller: Caller;
+    channel: () => Channel | null;
+    /** Whose avatar the result shows, when not the caller's: they may delete it. */
+    subject?: string;
+  },
 ): JobView {
   const end = async (jobId: string | undefined): Promise<void> => {
     if (!jobId) return;
@@ -58,7 +63,10 @@ export function jobView(
     await deps.commands.refundQuota(where.caller);
   };
   return new JobView(surface, {
-    onResult: (messageId, jobId) => deps.results.remember(messageId, jobId),
+    async onResult(messageId, jobId) {
+      await deps.results.remember(messageId, jobId);
+      if (where.subject) await deps.results.rememberSubject(messageId, where.subject);
+    },
     onStop: end,
     async onDenied(jobId, error) {
       await end(jobId);

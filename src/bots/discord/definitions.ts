@@ -7,6 +7,7 @@ import {
   ApplicationIntegrationType,
   ContextMenuCommandBuilder,
   InteractionContextType,
+  PermissionFlagsBits,
   SlashCommandBuilder,
   type RESTPutAPIApplicationCommandsJSONBody,
   type SlashCommandAttachmentOption,
@@ -23,6 +24,7 @@ export const NAMES = {
   help: 'help',
   photoMenu: 'Stylize photo',
   avatarMenu: 'Stylize avatar',
+  settings: 'settings',
 } as const;
 
 export const OPTIONS = {
@@ -35,6 +37,7 @@ export const OPTIONS = {
   styleImage: 'style_image',
   size: 'size',
   page: 'page',
+  avatars: 'avatars',
 } as const;
 
 /**
@@ -140,5 +143,17 @@ export function commandDefinitions(): RESTPutAPIApplicationCommandsJSONBody {
     .setType(ApplicationCommandType.User)
     .setIntegrationTypes(INTEGRATION_TYPES)
     .setContexts(CONTEXTS);
-  return [stylize, styleGroup, help, photoMenu, avatarMenu].map((c) => c.toJSON());
+  // A server's own settings: only in a server that installed the bot, for those who manage it.
+  const settings = new SlashCommandBuilder()
+    .setName(NAMES.settings)
+    .setDescription("This server's Pastiche settings")
+    .setIntegrationTypes([ApplicationIntegrationType.GuildInstall])
+    .setContexts([InteractionContextType.Guild])
+    .setDefaultMemberPermissions(PermissionFlagsBits.ManageGuild)
+    .addBooleanOption((o) =>
+      o
+        .setName(OPTIONS.avatars)
+        .setDescription("Let members stylize each other's avatars (they may delete the result)"),
+    );
+  return [stylize, styleGroup, help, photoMenu, avatarMenu, settings].map((c) => c.toJSON());
 }

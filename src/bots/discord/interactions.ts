@@ -5,6 +5,7 @@
  */
 import {
   MessageFlags,
+  PermissionFlagsBits,
   type ButtonInteraction,
   type ChatInputCommandInteraction,
   type Interaction,
@@ -16,7 +17,7 @@ import { NAMES, OPTIONS } from './definitions.ts';
 import { parseButtonId } from './ids.ts';
 import {
   publicJob,
-  refuse,
+  replyPrivately,
   sourceOf,
   stylizeAvatar,
   stylizeMessagePhoto,
@@ -83,6 +84,10 @@ async function onSlash(i: ChatInputCommandInteraction, deps: Deps): Promise<void
     await privately(i, deps, help, { embeds: true });
     return;
   }
+  if (i.commandName === NAMES.settings) {
+    await settings(i, deps);
+    return;
+  }
   if (i.commandName !== NAMES.style) return;
   switch (i.options.getSubcommand()) {
     case NAMES.random:
@@ -118,7 +123,7 @@ async function privately(
 ): Promise<void> {
   // Ephemeral replies never fall back to the channel: only what the webhook needs counts.
   const denied = embeds && permissionRefusal(i, false);
-  if (denied) return refuse(i, denied);
+  if (denied) return replyPrivately(i, denied);
   await i.deferReply({ flags: MessageFlags.Ephemeral });
   const view = jobView(new InteractionSurface(i, deps.log), deps, {
     caller: interactionCaller(i),
@@ -126,6 +131,22 @@ async function privately(
   });
   await run(view.sink);
   await view.done();
+}
+
+/** `/settings`: shows, and with an option changes, this server's settings; managers only. */
+async function settings(i: ChatInputCommandInteraction, deps: Deps): Promise<void> {
+  // Discord hides the command from others by default, but a server can change who sees it.
+  if (!i.guildId || !i.memberPermissions?.has(PermissionFlagsBits.ManageGuild)) {
+    return replyPrivately(i, 'Only someone who can manage this server can change its settings.');
+  }
+  const avatars = i.options.getBoolean(OPTIONS.avatars);
+  if (avatars !== null) await deps.results.setAvatarsAllowed(i.guildId, avatars);
+  const on = await deps.results.avatarsAllowed(i.guildId);
+  await replyPrivately(
+    i,
+    `Stylizing other members' avatars: **${on ? 'on' : 'off'}**` +
+      (on ? ' (the member shown may delete the result).' : '.'),
+  );
 }
 
 async function onButton(i: ButtonInteraction, deps: Deps): Promise<void> {
@@ -147,6 +168,15 @@ async function onButton(i: ButtonInteraction, deps: Deps): Promise<void> {
       await privately(i, deps, (sink) => commands.cancel(caller, { jobId }, sink));
       return;
     case 'delete':
+      if ((await deps.results.subjectOf(i.message.id)) === i.user.id) {
+        // Their avatar, someone else's job: the message goes; the job record is the author's.
+        await privately(i, deps, async (sink) => {
+          await i.message.delete().catch((e: unknown) => deps.log(`discord: delete: ${e}`));
+          await deps.results.forget(i.message.id);
+          await sink({ kind: 'info', text: 'Deleted.' });
+        });
+        return;
+      }
       await privately(i, deps, (sink) =>
         commands.deleteResult(caller, { jobId }, async (reply) => {
           // `info` means the record is gone: the message goes with it.

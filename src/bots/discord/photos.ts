@@ -32,8 +32,11 @@ type Photos<K extends string> = Partial<Record<K, Uint8Array>>;
 export const sourceOf = (a: Attachment | null): PhotoSource | undefined =>
   a ? { url: a.url, size: a.size } : undefined;
 
-/** A private answer, as the interaction's first and only response. */
-export async function refuse(interaction: RepliableInteraction, text: string): Promise<void> {
+/** A private answer (a refusal, mostly), as the interaction's first and only response. */
+export async function replyPrivately(
+  interaction: RepliableInteraction,
+  text: string,
+): Promise<void> {
   await interaction.reply({ content: text, flags: MessageFlags.Ephemeral });
 }
 
@@ -61,19 +64,21 @@ export async function withPhotos<K extends string>(
   sources: Partial<Record<K, PhotoSource>>,
   check: Precheck,
   run: (photos: Photos<K>, sink: ReplySink) => Promise<void>,
+  o: { subject?: string } = {},
 ): Promise<void> {
   const entries = Object.entries(sources) as [K, PhotoSource | undefined][];
   for (const [, source] of entries) {
     const refusal = source && checkSource(source, deps.download);
-    if (refusal) return refuse(interaction, errorOf(refusal, deps.log).text);
+    if (refusal) return replyPrivately(interaction, errorOf(refusal, deps.log).text);
   }
-  await publicJob(interaction, deps, check, async (sink) => {
+  const download = async (sink: ReplySink): Promise<void> => {
     const photos: Photos<K> = {};
     for (const [key, source] of entries) {
       if (source) photos[key] = await downloadPhoto(source, deps.download);
     }
     await run(photos, sink);
-  });
+  };
+  await publicJob(interaction, deps, check, download, o);
 }
 
 /**
@@ -85,13 +90,15 @@ export async function publicJob(
   deps: Deps,
   check: Precheck,
   run: (sink: ReplySink) => Promise<void>,
+  o: { subject?: string } = {},
 ): Promise<void> {
   const refusal = await refusalOf(interaction, deps, check);
-  if (refusal) return refuse(interaction, refusal);
+  if (refusal) return replyPrivately(interaction, refusal);
   await interaction.deferReply();
   const view = jobView(new InteractionSurface(interaction, deps.log), deps, {
     caller: interactionCaller(interaction),
     channel: () => interaction.channel,
+    ...o,
   });
   let timer: NodeJS.Timeout | undefined;
   if (!canPostInChannel(interaction)) {
@@ -131,19 +138,32 @@ export async function stylizeMessagePhoto(
   deps: Deps,
 ): Promise<void> {
   const photo = photoInMessage(message);
-  if (!photo) return refuse(interaction, new IntakeError('no-photo-in-message').userMessage);
+  if (!photo)
+    return replyPrivately(interaction, new IntakeError('no-photo-in-message').userMessage);
   const caller = interactionCaller(interaction);
   await withPhotos(interaction, deps, { photo }, { command: 'stylize', photo: true }, (p, sink) =>
     deps.commands.stylize(caller, { photo: p.photo }, sink),
   );
 }
 
-/** "Stylize avatar" on a user: the server avatar if they have one, else their own. */
+const AVATARS_OFF =
+  "Stylizing other members' avatars is off here. Someone who manages the server can turn it on with `/settings avatars:True`; your own avatar always works.";
+
+/**
+ * "Stylize avatar" on a user: the server avatar if they have one, else their own. Someone
+ * else's only where the server turned that on (outside a server, never); they may then delete
+ * the result.
+ */
 export async function stylizeAvatar(
   interaction: RepliableInteraction,
   target: { user: User; member: unknown },
   deps: Deps,
 ): Promise<void> {
+  const someoneElse = target.user.id !== interaction.user.id;
+  const { guildId } = interaction;
+  if (someoneElse && !(guildId && (await deps.results.avatarsAllowed(guildId)))) {
+    return replyPrivately(interaction, AVATARS_OFF);
+  }
   const options = { extension: 'png', size: 512, forceStatic: true } as const;
   const url =
     target.member instanceof GuildMember
@@ -151,7 +171,12 @@ export async function stylizeAvatar(
       : target.user.displayAvatarURL(options);
   const caller = interactionCaller(interaction);
   const check = { command: 'stylize', photo: true } as const;
-  await withPhotos(interaction, deps, { photo: { url } }, check, (p, sink) =>
-    deps.commands.stylize(caller, { photo: p.photo }, sink),
+  await withPhotos(
+    interaction,
+    deps,
+    { photo: { url } },
+    check,
+    (p, sink) => deps.commands.stylize(caller, { photo: p.photo }, sink),
+    someoneElse ? { subject: target.user.id } : {},
   );
 }
