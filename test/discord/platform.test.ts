@@ -50,6 +50,15 @@ async function permissions(bits: bigint): Promise<void> {
   await updated;
 }
 
+/** Resolves once `done()` holds, checking every 50 ms; fails after 30 s. */
+async function until(done: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await quiet(50);
+  }
+}
+
 /** The answer given at once, privately, instead of a defer: the only thing the user sees. */
 async function privateRefusal(sent: Sent): Promise<string> {
   const reply = await h.fake.waitFor(isCallback(sent.id), { from: sent.from });
@@ -242,6 +251,9 @@ test(
     ]);
     assert.ok(!fake.requests.slice(late.from).some((r) => r.path.startsWith('/channels/')));
     assert.deepEqual(fake.invalidRequests(sent.from), []);
+    // The job was cancelled (no result in its place) and did not count.
+    await until(() => h.refunds.includes(uma.id), 'the refund');
+    assert.ok(!fake.requests.slice(late.from).some(withFile));
   },
 );
 

@@ -39,6 +39,8 @@ export class JobView {
   /** Stopped from outside: the job's own later replies are not shown. */
   #stopped = false;
   #jobId: string | undefined;
+  /** How to end the job once its id is known, if it was stopped before. */
+  #endLater: ((jobId: string) => Promise<void>) | undefined;
 
   constructor(
     private readonly surface: Surface,
@@ -46,8 +48,12 @@ export class JobView {
   ) {}
 
   readonly sink: ReplySink = (reply) => {
+    if ((reply.kind === 'status' || reply.kind === 'result') && this.#jobId === undefined) {
+      this.#jobId = reply.jobId;
+      // Stopped before the job had said its id: it is ended now.
+      if (this.#stopped && this.#endLater) void this.#endLater(reply.jobId);
+    }
     if (this.#stopped) return;
-    if (reply.kind === 'status' || reply.kind === 'result') this.#jobId = reply.jobId;
     if (reply.kind === 'status') {
       if (!this.#final) this.#status(reply);
       return;
@@ -68,8 +74,10 @@ export class JobView {
     this.#final = true;
     this.#dropStatus();
     const jobId = this.#jobId;
+    const { onStop } = this.o;
+    if (jobId === undefined && onStop) this.#endLater = (id) => this.#quietly(() => onStop(id));
     this.#enqueue(async () => {
-      await this.o.onStop?.(jobId);
+      if (jobId !== undefined) await onStop?.(jobId);
       await this.surface.fail(text);
     });
   }
@@ -131,7 +139,10 @@ export class JobView {
     this.#chain = this.#chain.then(step).catch(async (error: unknown) => {
       this.o.log(`discord: could not show a reply: ${(error as Error).stack ?? String(error)}`);
       if (isPermissionError(error) && !this.#stopped && this.o.onDenied) {
-        const { onDenied } = this.o;
+        const { onDenied, onStop } = this.o;
+        if (this.#jobId === undefined && onStop) {
+          this.#endLater = (id) => this.#quietly(() => onStop(id));
+        }
         this.#stopped = true;
         this.#final = true;
         this.#dropStatus();
