@@ -199,7 +199,7 @@ export class SlackReplies {
 
   async #result(jobId: string, image: EncodedImage, text: string, pack: string): Promise<void> {
     this.#endStatus();
-    const { client, store } = this.deps;
+    const { store } = this.deps;
     const { channel, threadTs, user } = this.target;
     const comment = `<@${user}> ${text}`;
     const fileId = await this.#uploadPrivate(image, `${pack}-${jobId}`);
