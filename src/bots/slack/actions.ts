@@ -96,10 +96,11 @@ export async function deleteResult(
   const posted =
     message ?? (await store.recentResults(caller.userId)).find((r) => r.jobId === jobId);
   await store.removeRecentResult(caller.userId, jobId);
-  if (posted) {
-    const result = await store.result(posted.channel, posted.ts);
+  const result = posted && (await store.result(posted.channel, posted.ts));
+  // Only the message that holds this result: the record check above was for this job.
+  if (posted && result?.jobId === jobId) {
     await client.chat.delete({ channel: posted.channel, ts: posted.ts });
-    if (result?.fileId) await client.files.delete({ file: result.fileId });
+    if (result.fileId) await client.files.delete({ file: result.fileId });
   }
   await sink({ kind: 'info', text: done });
 }

@@ -54,6 +54,8 @@ export function onHomeSheet(ctx: SlackContext) {
     const pack = ctx.commands.styles().find((s) => s.name === action.value);
     if (!pack) return;
     ctx.spawn(async () => {
+      // A Home published before the sheet existed still offers the button.
+      if (await ctx.store.sheetFile(sheetKey(pack))) return publishHome(ctx, caller);
       const replies: Reply[] = [];
       await ctx.commands.styleList(caller, { pack: pack.name }, (reply) => {
         replies.push(reply);

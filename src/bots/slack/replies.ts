@@ -159,6 +159,8 @@ export class SlackReplies {
         this.#timer = undefined;
         void this.#enqueue('status', () => this.#flushStatus());
       }, wait);
+      // A status edit alone must not keep a stopping process alive.
+      this.#timer.unref();
       return;
     }
     const view = this.#pending;
