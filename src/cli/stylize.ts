@@ -1,4 +1,5 @@
 /** `pastiche stylize <photo>`: one portrait from the command line. */
+import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { Option, type Command } from 'commander';
@@ -9,6 +10,8 @@ import {
   type OutputFormat,
   type StylizeRequest,
 } from '../engine/request.ts';
+import { weightPreset, type WeightPreset } from '../engine/presets.ts';
+import { parseStyleRef, type ReferableStyle } from '../engine/style-ref.ts';
 import { DEFAULT_MODELS_DIR } from './models.ts';
 
 interface StylizeOptions {
@@ -22,6 +25,10 @@ interface StylizeOptions {
   truncation?: string;
   size?: string;
   noiseSeed?: string;
+  wholePhoto?: boolean;
+  allFaces?: boolean;
+  preset?: WeightPreset;
+  reconstruct?: boolean;
   output: string;
   json?: boolean;
   models: string;
@@ -34,10 +41,12 @@ const FORMATS: Record<string, OutputFormat> = {
   '.png': 'png',
 };
 
-/** `cartoon`, `cartoon:26` or `cartoon:Cartoons_00038_07` → pack and exemplar. */
-function parseStyle(value: string): { pack: string; exemplar?: string } {
-  const [pack, exemplar] = value.split(':', 2) as [string, string | undefined];
-  return exemplar === undefined ? { pack } : { pack, exemplar };
+/** A pack name alone (its first exemplar), or any style reference (style-ref.ts). */
+function parseStyle(value: string): ReferableStyle {
+  if (!value.includes(':')) return { kind: 'exemplar', pack: value };
+  const ref = parseStyleRef(value, { newSeed: () => randomBytes(6).toString('hex') });
+  if (ref.kind === 'result') throw new Error('the command line keeps no results: name the style');
+  return ref.style;
 }
 
 const number = (value: string | undefined): number | undefined =>
@@ -47,7 +56,10 @@ export function registerStylize(program: Command): void {
   program
     .command('stylize <photo>')
     .description('stylize a photo with a style pack')
-    .requiredOption('--style <pack[:exemplar]>', 'style pack, optionally an exemplar id or name')
+    .requiredOption(
+      '--style <reference>',
+      'style pack, or a reference: cartoon:26, cartoon:random:<s>:<c>, cartoon:26+3@0.5',
+    )
     .option('--random <seed>', 'a style drawn by the pack sampler from this seed')
     .option('--exemplar <image>', 'use your own exemplar image as the style')
     .option('--structure <w>', 'structure weight 0–1')
@@ -61,6 +73,10 @@ export function registerStylize(program: Command): void {
     )
     .option('--truncation <t>', 'truncation 0–1')
     .option('--size <px>', 'output size (native or a power-of-two downscale)')
+    .option('--whole-photo', 'paste the result back into the whole photo')
+    .option('--all-faces', 'every face of a group photo (implies --whole-photo)')
+    .addOption(new Option('--preset <name>', 'named weights').choices(weightPreset.options))
+    .option('--reconstruct', 'the face as the encoder captured it, no style')
     .option('--noise-seed <seed>', 'fresh noise from a seed instead of the stored buffers')
     .option('-o, --output <file>', 'output image (.jpg, .webp or .png)', 'out.jpg')
     .option('--json', 'print the face, alignment, style and timings as JSON')
@@ -68,12 +84,18 @@ export function registerStylize(program: Command): void {
     .action(async (photoPath: string, o: StylizeOptions) => {
       const format = FORMATS[extname(o.output).toLowerCase()];
       if (!format) program.error(`--output must end in .jpg, .webp or .png, not ${o.output}`);
-      const { pack, exemplar } = parseStyle(o.style);
+      let named: ReferableStyle;
+      try {
+        named = parseStyle(o.style);
+      } catch (error) {
+        program.error(`--style: ${(error as Error).message}`);
+      }
+      const { pack } = named;
       const style: StylizeRequest['style'] = o.random
         ? { kind: 'sampled', pack, structureSeed: o.random, colorSeed: o.random }
         : o.exemplar
           ? { kind: 'image', pack, image: new Uint8Array(readFileSync(o.exemplar)) }
-          : { kind: 'exemplar', pack, ...(exemplar !== undefined && { exemplar }) };
+          : named;
       const engine = await Engine.create({
         modelsDir: o.models,
         cacheUrl: 'memory',
@@ -92,6 +114,10 @@ export function registerStylize(program: Command): void {
           ...(o.encoder !== undefined && { encoder: o.encoder }),
           format,
           ...(o.noiseSeed !== undefined && { noiseSeed: o.noiseSeed }),
+          ...(o.preset !== undefined && { preset: o.preset }),
+          ...(o.reconstruct && { reconstruct: true }),
+          ...((o.wholePhoto || o.allFaces) && { output: 'photo' as const }),
+          ...(o.allFaces && { faces: 'all' as const }),
         });
         writeFileSync(o.output, result.image.bytes);
         if (o.json) {
@@ -105,7 +131,8 @@ export function registerStylize(program: Command): void {
           console.log(JSON.stringify({ ...summary, ...rest }, null, 2));
         } else {
           const faces = result.face ? `${result.face.faceCount} face(s), ` : '';
-          console.log(`wrote ${o.output} (${faces}${describeStyle(result.style)})`);
+          const style = `${describeStyle(result.style)}, style ${result.style.reference}`;
+          console.log(`wrote ${o.output} (${faces}${style})`);
         }
       } finally {
         await engine.close();
@@ -116,5 +143,6 @@ export function registerStylize(program: Command): void {
 function describeStyle(s: Awaited<ReturnType<Engine['stylize']>>['style']): string {
   if (s.kind === 'exemplar') return `${s.pack} exemplar ${s.exemplar!.id} ${s.exemplar!.name}`;
   if (s.kind === 'sampled') return `${s.pack} sampled from seed ${s.structureSeed}`;
+  if (s.kind === 'blend') return `${s.pack} fused style`;
   return `${s.pack} with your exemplar image`;
 }
