@@ -8,6 +8,7 @@
  * the child.
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import { setPriority } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { UserError } from '../errors.ts';
 import {
@@ -54,6 +55,8 @@ interface Call {
 const HOST = fileURLToPath(new URL('./host.ts', import.meta.url));
 // Absolute, so the host starts whatever the working directory is.
 const TSX = import.meta.resolve('tsx');
+/** Added to the host's niceness (Unix nice: 0 normal, 19 lowest). */
+const HOST_NICENESS = 5;
 /** How long `close` lets the host release its models before it is killed. */
 const CLOSE_LIMIT_MS = 5000;
 
@@ -153,6 +156,15 @@ export class InferenceClient {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     this.#child = child;
+    // ONNX Runtime keeps every core busy; a lower priority for the host lets the main process,
+    // which needs little CPU but needs it at once, answer platforms between the host's slices.
+    if (child.pid !== undefined) {
+      try {
+        setPriority(child.pid, HOST_NICENESS);
+      } catch {
+        // Not permitted here (some containers): the host runs at the same priority.
+      }
+    }
     this.#exited = new Promise((resolve) => {
       child.once('exit', (code, signal) => {
         resolve();
