@@ -95,7 +95,7 @@ describe('inference host', () => {
 
     it(
       'a host killed mid-job gives that job one clear error, restarts, and the next job runs',
-      { timeout: 90_000 },
+      { timeout: 240_000 },
       async () => {
         rig = await start(dir, models, 'memory');
         await rig.engine.preload(PACK);
