@@ -77,14 +77,17 @@ function peakRssMb(pid: number | 'self'): number {
 }
 
 /** Polls `url` every 50 ms (one request at a time) until stopped; returns latencies. */
+let failures = 0;
 function probe(url: string): { stop: () => Promise<number[]> } {
   const latencies: number[] = [];
   let running = true;
   const loop = (async () => {
     while (running) {
       const start = performance.now();
-      const res = await fetch(url);
-      await res.arrayBuffer();
+      // A reset connection (the server could not answer in time) counts with its wait.
+      await fetch(url)
+        .then((res) => res.arrayBuffer())
+        .catch(() => failures++);
       latencies.push(performance.now() - start);
       await sleep(50);
     }
@@ -230,7 +233,9 @@ console.log(loopRow('busy: event-loop delay', loopBusy));
 console.log(row('busy: GET /api/state', busyHttp));
 console.log(row('busy: Discord interaction → ack', defers));
 console.log('');
-console.log(`preload ${ms(preloadMs)} ms; busy window ${ms(busyMs)} ms`);
+console.log(
+  `preload ${ms(preloadMs)} ms; busy window ${ms(busyMs)} ms; failed probe requests: ${failures}`,
+);
 console.log(
   `end-to-end per job (queued together): ${jobMs.map(ms).join(', ')} ms; re-roll ${ms(rerollMs)} ms`,
 );
