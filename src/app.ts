@@ -32,7 +32,7 @@ interface AdapterContext {
   notice: string | undefined;
   defaultPack: string | undefined;
   log: (line: string) => void;
-  health: () => EngineHealth;
+  health: (() => EngineHealth) | undefined;
 }
 
 interface AdapterSpec {
@@ -52,7 +52,7 @@ const ADAPTERS: readonly AdapterSpec[] = [
     start: ({ config, commands, notice, defaultPack, log, health }) =>
       startPlayground({
         commands,
-        health,
+        ...(health && { health }),
         host: config.playground.host,
         port: config.playground.port,
         maxBytes: config.photo.maxBytes,
@@ -202,6 +202,7 @@ export function createEngine(
     maxQueue: engine.maxQueue,
     jobTimeoutMs: engine.jobTimeoutS * 1000,
     maxBatch: engine.maxBatch,
+    encoder: engine.encoder,
     photo: { ...config.photo },
     face: { minFaceSize: config.face.minSize },
     log,
@@ -253,7 +254,7 @@ export async function startApp(options: AppOptions): Promise<App> {
     throw error;
   });
   const pack = defaultPack(config, styles);
-  const health = () => engine.health();
+  const health = engine.health && (() => engine.health!());
   const ctx: AdapterContext = { config, commands, notice, defaultPack: pack, log, health };
   const adapters: Adapter[] = [];
   const urls: Record<string, string> = {};

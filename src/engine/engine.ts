@@ -6,13 +6,14 @@ import { createHash } from 'node:crypto';
 import { cpus } from 'node:os';
 import { UserError } from './errors.ts';
 import type { EncodedImage } from './image/encode.ts';
-import type { EncoderManifest, StyleManifest } from './pack/manifest.ts';
+import { wPlusEncoderName, type EncoderManifest, type StyleManifest } from './pack/manifest.ts';
 import { listPacks } from './pack/store.ts';
 import { createRng } from './random.ts';
 import {
   allowedSizes,
   parseRequest,
   slotWeights,
+  type EncoderChoice,
   type ParsedRequest,
   type StylizeRequest,
 } from './request.ts';
@@ -51,6 +52,8 @@ export interface StylizeResult {
   weights: number[];
   truncation: number;
   preserveColor: boolean;
+  /** The encoder that made the photo's content code (absent for a random face). */
+  encoder?: EncoderChoice;
   noiseSeed?: string;
   /** True when the photo's content code came from the cache (the encoder did not run). */
   cacheHit: boolean;
@@ -73,11 +76,27 @@ export interface EngineHealth {
   jobs: SchedulerStats;
 }
 
+interface Content {
+  code: Float32Array;
+  /** The encoder that made `code`; none for a random face (a z code). */
+  encoder?: EncoderChoice;
+  isW: boolean;
+  photoKey?: string;
+  face?: FaceInfo;
+  cacheHit: boolean;
+}
+
+/** A style pack as the main process knows it: manifests only (the models are in the host). */
+interface PackInfo {
+  manifest: StyleManifest;
+  encoder: EncoderManifest;
+}
+
 interface Prepared {
   req: ParsedRequest;
   manifest: StyleManifest;
   size: number;
-  content: { code: Float32Array; photoKey?: string; face?: FaceInfo; cacheHit: boolean };
+  content: Content;
   used: StyleUsed;
   input: GenerateInput;
   timings: Timings;
@@ -97,6 +116,8 @@ export interface EngineOptions {
   jobTimeoutMs?: number;
   /** Generator calls merged into one batch at most (1 disables batching). */
   maxBatch?: number;
+  /** The encoder for requests that do not name one (default `style`). */
+  encoder?: EncoderChoice;
   photo?: PhotoLimits;
   face?: FaceOptions;
   /** Inference host crashes and restarts; default `console.error`. */
@@ -109,8 +130,10 @@ export interface EngineOptions {
  */
 export type EngineApi = Pick<
   Engine,
-  'submit' | 'stylize' | 'styles' | 'forget' | 'preload' | 'health' | 'close'
->;
+  'submit' | 'stylize' | 'styles' | 'forget' | 'preload' | 'close'
+> &
+  // Optional, so existing implementations (wrappers in tests) stay valid.
+  Partial<Pick<Engine, 'health'>>;
 
 /** A pack as users see it. */
 export interface StyleInfo {
@@ -191,6 +214,10 @@ export class Engine {
   async preload(pack: string): Promise<void> {
     this.#preloaded.add(pack);
     await this.load(pack);
+    // The default encoder too, so the first photo does not wait for its gigabyte of weights.
+    if (this.options.encoder === 'identity') {
+      await this.host.call('load', { pack, identity: true });
+    }
     if (!this.#facesWarm) {
       await this.host.call('warm-faces', {});
       this.#facesWarm = true;
@@ -256,15 +283,40 @@ export class Engine {
     );
   }
 
-  private manifests(name: string): { style: StyleManifest; encoder: EncoderManifest } {
-    const packs = listPacks(this.options.modelsDir);
-    const style = packs.find((p) => p.manifest.name === name)?.manifest;
+  private packInfo(name: string): PackInfo {
+    const style = this.manifest(name);
     if (!style || style.kind !== 'style') throw new UserError('unknown-style', name);
-    const encoder = packs.find((p) => p.manifest.name === style.encoder)?.manifest;
+    const encoder = this.manifest(style.encoder);
     if (!encoder || encoder.kind !== 'encoder') {
       throw new Error(`${name} needs encoder pack ${style.encoder}, which is not installed`);
     }
-    return { style, encoder };
+    return { manifest: style, encoder };
+  }
+
+  private manifest(name: string) {
+    return listPacks(this.options.modelsDir).find((p) => p.manifest.name === name)?.manifest;
+  }
+
+  /**
+   * The manifest of the encoder `choice` names for `pack`: its own, or the W+ ("identity")
+   * encoder paired with it (`no-identity-encoder` when it is not installed or does not fit; the
+   * host also refuses a generator built before W+ content codes).
+   */
+  private encoderFor(pack: PackInfo, choice: EncoderChoice): EncoderManifest {
+    if (choice === 'style') return pack.encoder;
+    const m = pack.manifest;
+    const name = wPlusEncoderName(m.encoder);
+    const found = this.manifest(name);
+    if (!found) throw new UserError('no-identity-encoder', `${name} is not installed`);
+    const fits =
+      found.kind === 'encoder' &&
+      found.space === 'w+' &&
+      found.nLatent === m.nLatent &&
+      found.styleDim === m.styleDim;
+    if (!fits || found.kind !== 'encoder') {
+      throw new UserError('no-identity-encoder', `${name} is not a W+ encoder that fits ${m.name}`);
+    }
+    return found;
   }
 
   /** Has the host load a pack once; a failed load is tried again by the next job. */
@@ -354,7 +406,8 @@ export class Engine {
   private async prepare(req: ParsedRequest, ctx: JobContext): Promise<Prepared> {
     const timings: Timings = {};
     const time = <T>(stage: keyof Timings, step: () => Promise<T>) => timed(timings, stage, step);
-    const { style: m, encoder } = this.manifests(req.style.pack);
+    const pack = this.packInfo(req.style.pack);
+    const m = pack.manifest;
     const size = req.size ?? m.size;
     if (!allowedSizes(m.size).includes(size)) {
       throw new UserError('bad-option', `size must be one of ${allowedSizes(m.size).join(', ')}`);
@@ -362,18 +415,18 @@ export class Engine {
     if (!this.#loaded.has(m.name)) ctx.stage('warming-up');
     await time('load', () => this.load(m.name));
     ctx.signal.throwIfAborted();
-    const pack = { manifest: m, checksum: encoderChecksum(encoder) };
     const content = await this.content(req, pack, ctx, timings);
     const exstyle = await this.exstyle(req, pack, ctx, timings);
-    if (req.preserveColor) {
-      // Keep the photo's colours: the exemplar's colour rows become the photo's own (z+).
-      const from = m.nStructure * m.styleDim;
-      exstyle.code.set(content.code.subarray(from), from);
-    }
     const weights = slotWeights(req, m.defaults, m.nLatent, m.nStructure);
     const truncation = req.truncation ?? m.defaults.truncation;
+    const contentIsW = content.isW;
+    const keepColour = req.preserveColor ? { content: content.code, contentIsW } : undefined;
     const mapped = await time('map', () =>
-      this.host.call('map', { pack: m.name, code: exstyle.code }, ctx.signal),
+      this.host.call(
+        'extrinsic',
+        { pack: m.name, exemplar: exstyle.code, ...(keepColour && { keepColour }) },
+        ctx.signal,
+      ),
     );
     ctx.signal.throwIfAborted();
     return {
@@ -382,7 +435,7 @@ export class Engine {
       size,
       content,
       used: exstyle.used,
-      input: { content: content.code, exstyle: mapped, weights, truncation },
+      input: { content: content.code, contentIsW, exstyle: mapped, weights, truncation },
       timings,
     };
   }
@@ -396,6 +449,7 @@ export class Engine {
       weights: [...p.input.weights],
       truncation: p.input.truncation,
       preserveColor: p.req.preserveColor,
+      ...(p.content.encoder && { encoder: p.content.encoder }),
       ...(p.req.noiseSeed !== undefined && { noiseSeed: p.req.noiseSeed }),
       cacheHit: p.content.cacheHit,
       batchSize,
@@ -407,6 +461,7 @@ export class Engine {
   private async encodeFace(
     bytes: Uint8Array,
     pack: string,
+    encoder: EncoderChoice,
     ctx: JobContext,
     timings: Timings,
   ): Promise<{ code: Float32Array; face: FaceInfo }> {
@@ -417,50 +472,56 @@ export class Engine {
     ctx.signal.throwIfAborted();
     ctx.stage('encoding');
     const code = await timed(timings, 'encode', () =>
-      this.host.call('encode', { pack, crop: aligned.crop }, ctx.signal),
+      this.host.call('encode', { pack, crop: aligned.crop, encoder }, ctx.signal),
     );
     return { code, face: aligned.face };
   }
 
-  /** The content code: from the cache, the encoder, or a random face. */
+  /** The content code: from the cache, the chosen encoder, or a random face. */
   private async content(
     req: ParsedRequest,
-    pack: { manifest: StyleManifest; checksum: string },
+    pack: PackInfo,
     ctx: JobContext,
     timings: Timings,
-  ): Promise<{ code: Float32Array; photoKey?: string; face?: FaceInfo; cacheHit: boolean }> {
+  ): Promise<Content> {
     const { nLatent: n, styleDim: d } = pack.manifest;
     if (req.face.kind === 'random') {
       // The reference's random portrait: one z, repeated over every slot (mapping is row-wise).
       const z = createRng(`face:${req.face.seed}`).fillNormal(new Float32Array(d));
       const code = new Float32Array(n * d);
       for (let k = 0; k < n; k++) code.set(z, k * d);
-      return { code, cacheHit: false };
+      return { code, isW: false, cacheHit: false };
     }
-    const { checksum } = pack;
+    const choice = req.encoder ?? this.options.encoder ?? 'style';
+    const encoder = this.encoderFor(pack, choice);
+    const isW = encoder.space === 'w+';
+    // The checksum names the encoder's weights, so z+ and W+ codes of one photo never mix.
+    const checksum = encoderChecksum(encoder);
     const key = req.face.kind === 'photo' ? sha256(req.face.bytes) : req.face.key;
+    const made = { encoder: choice, isW, photoKey: key };
     const cached = await this.cache.getContent(key, checksum);
     if (cached) {
       // Store it again under this user too, so their forget() removes it even if another user
       // sent the same bytes first (it also restarts the TTL of a photo in use).
       await this.cache.setContent(key, checksum, cached, req.userId);
-      return { code: cached.code, photoKey: key, face: cached.alignment, cacheHit: true };
+      return { ...made, code: cached.code, face: cached.alignment, cacheHit: true };
     }
     if (req.face.kind === 'cached-photo') throw new UserError('photo-expired', key);
-    const encoded = await this.encodeFace(req.face.bytes, pack.manifest.name, ctx, timings);
+    const name = pack.manifest.name;
+    const encoded = await this.encodeFace(req.face.bytes, name, choice, ctx, timings);
     await this.cache.setContent(
       key,
       checksum,
       { code: encoded.code, nLatent: n, styleDim: d, alignment: encoded.face },
       req.userId,
     );
-    return { code: encoded.code, photoKey: key, face: encoded.face, cacheHit: false };
+    return { ...made, code: encoded.code, face: encoded.face, cacheHit: false };
   }
 
   /** The exemplar's z+ code and how to describe it; a copy the caller may modify. */
   private async exstyle(
     req: ParsedRequest,
-    pack: { manifest: StyleManifest; checksum: string },
+    pack: PackInfo,
     ctx: JobContext,
     timings: Timings,
   ): Promise<{ code: Float32Array; used: StyleUsed }> {
@@ -484,11 +545,12 @@ export class Engine {
       case 'image':
       case 'cached-image': {
         const key = choice.kind === 'image' ? sha256(choice.image) : choice.key;
-        const { checksum } = pack;
+        // Exemplar codes are z+ (the style's mapping maps them), so the style's own encoder.
+        const checksum = encoderChecksum(pack.encoder);
         let code = (await this.cache.getStyleCode(`${checksum}:${key}`))?.code;
         if (!code) {
           if (choice.kind === 'cached-image') throw new UserError('photo-expired', key);
-          code = (await this.encodeFace(choice.image, m.name, ctx, timings)).code;
+          code = (await this.encodeFace(choice.image, m.name, 'style', ctx, timings)).code;
           await this.cache.setStyleCode(`${checksum}:${key}`, code, { kind: 'image' }, req.userId);
         }
         return { code: code.slice(), used: { pack: m.name, kind: 'image', imageKey: key } };

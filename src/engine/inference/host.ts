@@ -42,16 +42,22 @@ function main(): void {
   };
 
   const handlers: { [O in HostOp]: Handler<O> } = {
-    load: async ({ pack }) => {
-      await style(pack);
+    load: async ({ pack, identity }) => {
+      const loaded = await style(pack);
+      if (identity) await pool.identityEncoder(loaded);
     },
     'warm-faces': () => warmUpFaces(config.face),
     align: ({ bytes }, signal) => alignPhoto(bytes, config, signal),
-    encode: async ({ pack, crop }) => (await (await style(pack)).encoder.encode([crop]))[0]!,
+    encode: async ({ pack, crop, encoder }) => {
+      const loaded = await style(pack);
+      const chosen = encoder === 'identity' ? await pool.identityEncoder(loaded) : loaded.encoder;
+      return (await chosen.encode([crop]))[0]!;
+    },
     exemplar: async ({ pack, id }) => (await style(pack)).exemplar(id),
     sample: async ({ pack, structureSeed, colorSeed }) =>
       (await style(pack)).sample(structureSeed, colorSeed),
-    map: async ({ pack, code }) => (await style(pack)).map(code),
+    extrinsic: async ({ pack, exemplar, keepColour }) =>
+      (await style(pack)).extrinsic(exemplar, keepColour),
     generate: async ({ pack, inputs, noiseSeed, outputs }, signal) => {
       const loaded = await style(pack);
       const start = performance.now();

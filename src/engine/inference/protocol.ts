@@ -6,6 +6,7 @@
 import { NoFaceError, UserError, type UserErrorCode } from '../errors.ts';
 import type { EncodedImage, OutputOptions } from '../image/encode.ts';
 import type { AlignedPhoto, FaceOptions, PhotoLimits } from '../photo.ts';
+import type { EncoderChoice } from '../request.ts';
 import type { GenerateInput } from '../runtime/loaded.ts';
 
 /** What the host needs to load packs and read photos; fixed for its lifetime. */
@@ -24,8 +25,8 @@ export type OutputOutcome =
 
 /** Every operation the host offers: its arguments and its result. */
 export interface HostOps {
-  /** Loads (and warms up) a style pack and its encoder. */
-  load: { args: { pack: string }; result: void };
+  /** Loads (and warms up) a style pack and its encoder, and its W+ encoder if asked. */
+  load: { args: { pack: string; identity?: boolean }; result: void };
   /** Loads and warms up face detection and landmarks. */
   'warm-faces': { args: Record<string, never>; result: void };
   /** Photo bytes → the largest face, aligned to the encoder's crop. */
@@ -33,15 +34,25 @@ export interface HostOps {
     args: { bytes: Uint8Array };
     result: AlignedPhoto;
   };
-  /** An aligned crop → its z+ content code. */
-  encode: { args: { pack: string; crop: Uint8Array }; result: Float32Array };
+  /** An aligned crop → its content code, by the style's (z+) or the identity (W+) encoder. */
+  encode: {
+    args: { pack: string; crop: Uint8Array; encoder: EncoderChoice };
+    result: Float32Array;
+  };
   exemplar: { args: { pack: string; id: number }; result: Float32Array };
   sample: {
     args: { pack: string; structureSeed: string; colorSeed: string };
     result: Float32Array;
   };
-  /** z+ rows → W+ with the style's mapping network. */
-  map: { args: { pack: string; code: Float32Array }; result: Float32Array };
+  /** The generator's exstyle: an exemplar's z+ code mapped to W+, colour rows kept if asked. */
+  extrinsic: {
+    args: {
+      pack: string;
+      exemplar: Float32Array;
+      keepColour?: { content: Float32Array; contentIsW: boolean };
+    };
+    result: Float32Array;
+  };
   /** One generator call for a batch, then each image encoded as its job asked. */
   generate: {
     args: {
