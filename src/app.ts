@@ -275,9 +275,9 @@ export async function startApp(options: AppOptions): Promise<App> {
   // it runs in the inference host behind the already-listening adapters, so the page is up at
   // once and a command sent meanwhile is answered ("warming up") and runs when the pack is ready.
   const preload = pack
-    ? engine
-        .preload(pack)
-        .catch((error: unknown) => log(`could not load ${pack}: ${String(error)}`))
+    ? engine.preload(pack).catch((error: unknown) => {
+        if (!closing) log(`could not load ${pack}: ${String(error)}`);
+      })
     : Promise.resolve();
 
   let closing: Promise<void> | undefined;
@@ -288,8 +288,9 @@ export async function startApp(options: AppOptions): Promise<App> {
       closing ??= (async () => {
         await Promise.all(adapters.map((a) => a.stop()));
         await commands.close({ graceMs: options.shutdownGraceMs ?? 10_000 });
-        await preload;
+        // A preload still running is in the inference host, which closing the engine stops.
         await engine.close();
+        await preload;
         await Promise.all(adapters.map((a) => a.close()));
       })();
       return closing;

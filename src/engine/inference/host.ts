@@ -98,8 +98,8 @@ function main(): void {
         running.get(message.id)?.abort();
         break;
       case 'close':
-        void pool.close().finally(() => process.exit(0));
-        break;
+        // Exiting frees the sessions; waiting for a pack still loading would only delay shutdown.
+        process.exit(0);
     }
   });
   // The engine is gone (its process ended): nothing can use the models any more.
