@@ -65,11 +65,11 @@ describe('inference host', () => {
       { timeout: 90_000 },
       async () => {
         rig = await start(dir, models, 'memory');
-        // Frozen before it can load anything: the pack cannot finish loading until SIGCONT.
+        let preloaded = false;
+        // The first call starts the host; frozen at once, it cannot load the pack until SIGCONT.
+        const preload = rig.engine.preload(PACK).then(() => void (preloaded = true));
         const pid = hostPid(rig.engine);
         process.kill(pid, 'SIGSTOP');
-        let preloaded = false;
-        const preload = rig.engine.preload(PACK).then(() => void (preloaded = true));
         const r = replies(atStage('warming-up'));
         const command = rig.commands.stylize(
           caller('early'),

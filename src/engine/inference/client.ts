@@ -20,7 +20,8 @@ import {
   type ToHost,
 } from './protocol.ts';
 
-export type HostState = 'starting' | 'ready' | 'restarting' | 'closed';
+/** `idle`: not started yet; the first call (usually a preload) starts it. */
+export type HostState = 'idle' | 'starting' | 'ready' | 'restarting' | 'closed';
 
 /** What `engine.health()` reports about the host. */
 export interface HostHealth {
@@ -66,7 +67,7 @@ export class InferenceClient {
   readonly #calls = new Map<number, Call>();
   #nextId = 1;
   #child: ChildProcess | undefined;
-  #state: HostState = 'starting';
+  #state: HostState = 'idle';
   #restarts = 0;
   /** Crashes since the last call that succeeded: sets the backoff. */
   #crashesInRow = 0;
@@ -77,7 +78,6 @@ export class InferenceClient {
   constructor(options: ClientOptions) {
     this.#options = options;
     this.#log = options.log ?? ((line) => console.error(line));
-    this.#spawn();
   }
 
   health(): HostHealth {
@@ -103,6 +103,12 @@ export class InferenceClient {
     if (this.#state === 'closed')
       return Promise.reject(new UserError('cancelled', 'engine closed'));
     if (signal?.aborted) return Promise.reject(new UserError('cancelled'));
+    // Started on first use, so a process that never computes (a `pastiche worker` waiting for
+    // its first job) starts as fast as before.
+    if (this.#state === 'idle') {
+      this.#state = 'starting';
+      this.#spawn();
+    }
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
       const call: Call = {
@@ -130,7 +136,7 @@ export class InferenceClient {
   /** Asks the host to release its models and exit; kills it if it takes too long. */
   async close(): Promise<void> {
     if (this.#state === 'closed') return this.#exited;
-    const wasRunning = this.#state !== 'restarting';
+    const wasRunning = this.#state !== 'restarting' && this.#state !== 'idle';
     const wasReady = this.#state === 'ready';
     this.#state = 'closed';
     clearTimeout(this.#timer);
