@@ -3,16 +3,13 @@
  * Discord, Slack) talks to; it knows nothing about chat platforms.
  */
 import { createHash } from 'node:crypto';
-import sharp from 'sharp';
 import { cpus } from 'node:os';
 import { NoFaceError, UserError } from './errors.ts';
-import { encodeImage, encodeRgbImage, toRgb, type EncodedImage } from './image/encode.ts';
-import { composeTiles } from './image/compose.ts';
-import { decodeImage, type RgbImage } from './image/decode.ts';
-import { pasteFaces } from './image/paste.ts';
 import { blendCodes } from './fusion.ts';
-import { formatStyleRef, type ReferableStyle } from './style-ref.ts';
-import type { StyleManifest } from './pack/manifest.ts';
+import type { EncodedImage } from './image/encode.ts';
+import type { JobOutput } from './image/render.ts';
+import { wPlusEncoderName, type EncoderManifest, type StyleManifest } from './pack/manifest.ts';
+import { listPacks } from './pack/store.ts';
 import { createRng } from './random.ts';
 import {
   allowedSizes,
@@ -24,20 +21,14 @@ import {
   type StylePart,
   type StylizeRequest,
 } from './request.ts';
-import { ModelPool } from './runtime/pool.ts';
-import type { GenerateInput, LoadedEncoder, LoadedStyle } from './runtime/loaded.ts';
-import type { TensorData } from './runtime/session.ts';
-import { warmUpFaces } from './face/index.ts';
-import {
-  encodeFace,
-  encodeFaces,
-  type FaceInfo,
-  type FaceOptions,
-  type PhotoLimits,
-} from './photo.ts';
+import { formatStyleRef, type ReferableStyle } from './style-ref.ts';
+import type { GenerateInput } from './runtime/loaded.ts';
+import type { FaceInfo, FaceOptions, PhotoLimits } from './photo.ts';
 import { createLatentCache, type LatentCache } from './cache/latents.ts';
+import { InferenceClient, type HostHealth } from './inference/client.ts';
+import { fromWire } from './inference/protocol.ts';
 import { Scheduler } from './scheduler.ts';
-import type { BatchItem, JobContext, JobHandle } from './scheduler/types.ts';
+import type { BatchItem, JobContext, JobHandle, SchedulerStats } from './scheduler/types.ts';
 
 /** Per-stage wall time in milliseconds. */
 export type Timings = Partial<
@@ -95,6 +86,20 @@ export interface StylizeResult {
   timings: Timings;
 }
 
+/** What `engine.health()` and `GET /healthz` report. */
+export interface EngineHealth {
+  /** `ready` when jobs can run now; `remote` for the queue-mode facade (workers report their own). */
+  state: HostHealth['state'] | 'remote';
+  /** The inference host's process id while it runs. */
+  pid?: number;
+  /** Times the inference host died and was restarted. */
+  restarts: number;
+  lastCrash?: HostHealth['lastCrash'];
+  /** Packs loaded in the inference host. */
+  packs: string[];
+  jobs: SchedulerStats;
+}
+
 interface Content {
   code: Float32Array;
   /** The encoder that made `code`; none for a random face (a z code). */
@@ -105,9 +110,15 @@ interface Content {
   cacheHit: boolean;
 }
 
+/** A style pack as the main process knows it: manifests only (the models are in the host). */
+interface PackInfo {
+  manifest: StyleManifest;
+  encoder: EncoderManifest;
+}
+
 interface Prepared {
   req: ParsedRequest;
-  style: LoadedStyle;
+  manifest: StyleManifest;
   size: number;
   content: Content;
   used: StyleUsed;
@@ -115,7 +126,7 @@ interface Prepared {
   inputs: GenerateInput[];
   tiles?: StyleUsed[];
   /** For `output: photo`: the photo and the faces to paste, one per input. */
-  paste?: { photo: RgbImage; faces: FaceInfo[]; skipped: number };
+  paste?: { photo: Uint8Array; faces: FaceInfo[]; skipped: number };
   timings: Timings;
 }
 
@@ -141,6 +152,8 @@ export interface EngineOptions {
   maxFaces?: number;
   /** Longer side of a pasted-back whole photo at most; default 2048. */
   pasteMaxSide?: number;
+  /** Inference host crashes and restarts; default `console.error`. */
+  log?: (line: string) => void;
 }
 
 /**
@@ -150,7 +163,9 @@ export interface EngineOptions {
 export type EngineApi = Pick<
   Engine,
   'submit' | 'stylize' | 'styles' | 'forget' | 'preload' | 'close'
->;
+> &
+  // Optional, so existing implementations (wrappers in tests) stay valid.
+  Partial<Pick<Engine, 'health'>>;
 
 /** A pack as users see it. */
 export interface StyleInfo {
@@ -165,21 +180,43 @@ export interface StyleInfo {
 
 const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 
+/**
+ * The engine runs in two processes: this one keeps the scheduler (fairness, positions, cancel,
+ * timeouts), the latent cache and each job's bookkeeping; the inference host (a child process,
+ * see inference/client.ts) holds the models and does every heavy step. So the event loop that
+ * answers Discord and Slack never waits on a model, and a crash of the host ends only the job
+ * that was running.
+ */
 export class Engine {
+  /** Packs the host has loaded or is loading (resolves when ready). */
+  readonly #loading = new Map<string, Promise<void>>();
+  /** Packs the host has loaded: a job on any other says it is warming up. */
+  readonly #loaded = new Set<string>();
+  readonly #preloaded = new Set<string>();
+  #facesWarm = false;
+  private readonly host: InferenceClient;
+
   private constructor(
     private readonly options: EngineOptions,
-    private readonly pool: ModelPool,
     private readonly cache: LatentCache,
     private readonly scheduler: Scheduler<StylizeResult>,
-  ) {}
-
-  static async create(options: EngineOptions): Promise<Engine> {
-    const pool = new ModelPool({
-      modelsDir: options.modelsDir,
-      budgetBytes: options.memoryBudgetBytes ?? 2 * 1024 ** 3,
-      session: { threads: options.threads ?? cpus().length },
-      warmup: options.warmup ?? true,
+  ) {
+    this.host = new InferenceClient({
+      config: {
+        modelsDir: options.modelsDir,
+        budgetBytes: options.memoryBudgetBytes ?? 2 * 1024 ** 3,
+        threads: options.threads ?? cpus().length,
+        warmup: options.warmup ?? true,
+        ...(options.photo && { photo: options.photo }),
+        ...(options.face && { face: options.face }),
+      },
+      ...(options.log && { log: options.log }),
+      onRestart: () => this.reloaded(),
     });
+  }
+
+  /** Starts the inference host without waiting for it: jobs wait for it, commands do not. */
+  static async create(options: EngineOptions): Promise<Engine> {
     const cache = await createLatentCache({
       url: options.cacheUrl ?? 'memory',
       ...(options.cacheTtlMs !== undefined && { ttlMs: options.cacheTtlMs }),
@@ -189,34 +226,47 @@ export class Engine {
       maxBatch: options.maxBatch ?? 1,
       defaultTimeoutMs: options.jobTimeoutMs ?? 120_000,
     });
-    return new Engine(options, pool, cache, scheduler);
+    return new Engine(options, cache, scheduler);
   }
 
   /** Installed style packs. */
   styles(): StyleInfo[] {
-    return this.pool.stylePacks().flatMap(({ manifest: m }) =>
-      m.kind === 'style'
-        ? [
-            {
-              name: m.name,
-              size: m.size,
-              exemplars: m.exemplars,
-              defaults: m.defaults,
-              hasSampler: m.hasSampler,
-              demo: m.demo,
-              licence: m.licence,
-            },
-          ]
-        : [],
-    );
+    return this.stylePacks().map((m) => ({
+      name: m.name,
+      size: m.size,
+      exemplars: m.exemplars,
+      defaults: m.defaults,
+      hasSampler: m.hasSampler,
+      demo: m.demo,
+      licence: m.licence,
+    }));
   }
 
   /** Loads a style (and its encoder) and the face models ahead of the first request. */
   async preload(pack: string): Promise<void> {
-    const style = await this.pool.style(pack);
-    await warmUpFaces(this.options.face);
+    this.#preloaded.add(pack);
+    await this.load(pack);
     // The default encoder too, so the first photo does not wait for its gigabyte of weights.
-    if (this.options.encoder === 'identity') await this.pool.identityEncoder(style);
+    if (this.options.encoder === 'identity') {
+      await this.host.call('load', { pack, identity: true });
+    }
+    if (!this.#facesWarm) {
+      await this.host.call('warm-faces', {});
+      this.#facesWarm = true;
+    }
+  }
+
+  /** The inference host's state, restarts and last crash, and the queue. */
+  health(): EngineHealth {
+    const host = this.host.health();
+    return {
+      state: host.state,
+      ...(host.pid !== undefined && { pid: host.pid }),
+      restarts: host.restarts,
+      ...(host.lastCrash && { lastCrash: host.lastCrash }),
+      packs: [...this.#loaded.keys()],
+      jobs: this.scheduler.stats(),
+    };
   }
 
   /**
@@ -252,10 +302,76 @@ export class Engine {
     return this.cache.forget(userId);
   }
 
+  /** Cancels the jobs, stops the inference host (so the process can exit) and closes the cache. */
   async close(): Promise<void> {
     this.scheduler.close();
-    await this.pool.close();
+    await this.host.close();
     await this.cache.close();
+  }
+
+  private stylePacks(): StyleManifest[] {
+    return listPacks(this.options.modelsDir).flatMap(({ manifest: m }) =>
+      m.kind === 'style' ? [m] : [],
+    );
+  }
+
+  private packInfo(name: string): PackInfo {
+    const style = this.manifest(name);
+    if (!style || style.kind !== 'style') throw new UserError('unknown-style', name);
+    const encoder = this.manifest(style.encoder);
+    if (!encoder || encoder.kind !== 'encoder') {
+      throw new Error(`${name} needs encoder pack ${style.encoder}, which is not installed`);
+    }
+    return { manifest: style, encoder };
+  }
+
+  private manifest(name: string) {
+    return listPacks(this.options.modelsDir).find((p) => p.manifest.name === name)?.manifest;
+  }
+
+  /**
+   * The manifest of the encoder `choice` names for `pack`: its own, or the W+ ("identity")
+   * encoder paired with it (`no-identity-encoder` when it is not installed or does not fit; the
+   * host also refuses a generator built before W+ content codes).
+   */
+  private encoderFor(pack: PackInfo, choice: EncoderChoice): EncoderManifest {
+    if (choice === 'style') return pack.encoder;
+    const m = pack.manifest;
+    const name = wPlusEncoderName(m.encoder);
+    const found = this.manifest(name);
+    if (!found) throw new UserError('no-identity-encoder', `${name} is not installed`);
+    const fits =
+      found.kind === 'encoder' &&
+      found.space === 'w+' &&
+      found.nLatent === m.nLatent &&
+      found.styleDim === m.styleDim;
+    if (!fits || found.kind !== 'encoder') {
+      throw new UserError('no-identity-encoder', `${name} is not a W+ encoder that fits ${m.name}`);
+    }
+    return found;
+  }
+
+  /** Has the host load a pack once; a failed load is tried again by the next job. */
+  private load(pack: string): Promise<void> {
+    let loading = this.#loading.get(pack);
+    if (!loading) {
+      loading = this.host.call('load', { pack }).then(() => void this.#loaded.add(pack));
+      loading.catch(() => this.#loading.delete(pack));
+      this.#loading.set(pack, loading);
+    }
+    return loading;
+  }
+
+  /** A restarted host has no models: load the preloaded ones again, before the next job asks. */
+  private reloaded(): void {
+    this.#loading.clear();
+    this.#loaded.clear();
+    this.#facesWarm = false;
+    for (const pack of this.#preloaded) {
+      this.preload(pack).catch((error: unknown) =>
+        (this.options.log ?? console.error)(`could not reload ${pack}: ${String(error)}`),
+      );
+    }
   }
 
   /**
@@ -264,6 +380,7 @@ export class Engine {
    */
   private readonly runBatch = async (
     items: readonly BatchItem<ParsedRequest>[],
+    signal: AbortSignal,
   ): Promise<(StylizeResult | Error)[]> => {
     const results: (StylizeResult | Error)[] = new Array(items.length);
     const ready: { index: number; prepared: Prepared }[] = [];
@@ -275,56 +392,67 @@ export class Engine {
       }
     }
     if (ready.length === 0) return results;
-    const style = ready[0]!.prepared.style;
     for (const { index } of ready) items[index]!.stage('generating');
-    const start = performance.now();
-    let raw: TensorData;
-    // Every job's faces and tiles in one generator call.
-    const inputs = ready.flatMap((r) => r.prepared.inputs);
+    let generated: Awaited<ReturnType<typeof this.generate>>;
     try {
-      raw = await style.generate(inputs, items[ready[0]!.index]!.input.noiseSeed);
+      generated = await this.generate(
+        ready.map((r) => r.prepared),
+        items[ready[0]!.index]!.input.noiseSeed,
+        signal,
+      );
     } catch (error) {
       for (const { index } of ready) results[index] = error as Error;
       return results;
     }
-    const generateMs = performance.now() - start;
-    let offset = 0;
-    for (const { index, prepared } of ready) {
-      try {
-        prepared.timings.generate = generateMs;
-        results[index] = await this.finish(prepared, raw, offset, inputs.length);
-      } catch (error) {
-        results[index] = error as Error;
+    const images = ready.reduce((n, r) => n + r.prepared.inputs.length, 0);
+    for (const [b, { index, prepared }] of ready.entries()) {
+      const output = generated.outputs[b]!;
+      if (!output.ok) {
+        results[index] = fromWire(output.error);
+        continue;
       }
-      offset += prepared.inputs.length;
+      prepared.timings.generate = generated.generateMs;
+      prepared.timings.output = output.outputMs;
+      if (output.pasteMs !== undefined) prepared.timings.paste = output.pasteMs;
+      results[index] = this.finish(prepared, output.image, images);
     }
     return results;
   };
 
+  private generate(batch: readonly Prepared[], noiseSeed: string | undefined, signal: AbortSignal) {
+    return this.host.call(
+      'generate',
+      {
+        pack: batch[0]!.manifest.name,
+        // Every job's faces and tiles in the one generator call.
+        inputs: batch.flatMap((p) => p.inputs),
+        ...(noiseSeed !== undefined && { noiseSeed }),
+        outputs: batch.map((p) => this.jobOutput(p)),
+      },
+      signal,
+    );
+  }
+
   /** Everything up to the generator: model, content code, exemplar code (mapped), weights. */
   private async prepare(req: ParsedRequest, ctx: JobContext): Promise<Prepared> {
     const timings: Timings = {};
-    const time = async <T>(stage: keyof Timings, step: () => Promise<T> | T): Promise<T> => {
-      const start = performance.now();
-      try {
-        return await step();
-      } finally {
-        timings[stage] = (timings[stage] ?? 0) + performance.now() - start;
-      }
-    };
-    const style = await time('load', () => this.pool.style(req.style.pack));
-    const m = style.manifest;
+    const time = <T>(stage: keyof Timings, step: () => Promise<T>) => timed(timings, stage, step);
+    const pack = this.packInfo(req.style.pack);
+    const m = pack.manifest;
     const size = req.size ?? m.size;
     if (!allowedSizes(m.size).includes(size)) {
       throw new UserError('bad-option', `size must be one of ${allowedSizes(m.size).join(', ')}`);
     }
+    if (!this.#loaded.has(m.name)) ctx.stage('warming-up');
+    await time('load', () => this.load(m.name));
     ctx.signal.throwIfAborted();
-    const group = req.faces === 'all' ? await this.allFaces(req, style, ctx, time) : undefined;
-    const content = group?.content ?? (await this.content(req, style, ctx, time));
+    const group = req.faces === 'all' ? await this.allFaces(req, pack, ctx, timings) : undefined;
+    const content = group?.content ?? (await this.content(req, pack, ctx, timings));
     const codes = group?.codes ?? [content.code];
-    const styles = [req.style, ...(req.variants ?? [])];
     const exstyles = [];
-    for (const choice of styles) exstyles.push(await this.exstyle(req, choice, style, ctx, time));
+    for (const choice of [req.style, ...(req.variants ?? [])]) {
+      exstyles.push(await this.exstyle(req, choice, pack, ctx, timings));
+    }
     const weights = slotWeights(req, m.defaults, m.nLatent, m.nStructure);
     // The reconstruction is the encoder's face as it is: no pull toward the average face.
     const truncation = req.truncation ?? (req.reconstruct ? 1 : m.defaults.truncation);
@@ -333,18 +461,27 @@ export class Engine {
     for (const exstyle of exstyles) {
       for (const code of codes) {
         const keepColour = req.preserveColor ? { content: code, contentIsW } : undefined;
-        const mapped = await time('map', () => style.extrinsic(exstyle.code, keepColour));
+        const mapped = await time('map', () =>
+          this.host.call(
+            'extrinsic',
+            { pack: m.name, exemplar: exstyle.code, ...(keepColour && { keepColour }) },
+            ctx.signal,
+          ),
+        );
         inputs.push({ content: code, contentIsW, exstyle: mapped, weights, truncation });
       }
     }
     ctx.signal.throwIfAborted();
-    const paste =
-      req.output === 'photo' || req.faces === 'all'
-        ? await this.pasteTarget(req, content, group, time)
-        : undefined;
+    let paste: Prepared['paste'];
+    if (req.output === 'photo' || req.faces === 'all') {
+      // The engine keeps codes, never photos: pasting back needs the photo itself again.
+      if (req.face.kind !== 'photo') throw new UserError('photo-needed', 'paste-back');
+      const faces = group?.faces ?? (content.face ? [content.face] : []);
+      paste = { photo: req.face.bytes, faces, skipped: group?.skipped ?? 0 };
+    }
     return {
       req,
-      style,
+      manifest: m,
       size,
       content,
       used: exstyles[0]!.used,
@@ -355,29 +492,92 @@ export class Engine {
     };
   }
 
-  /** The photo's pixels and where its faces are, for pasting results back. */
-  private async pasteTarget(
-    req: ParsedRequest,
-    content: Content,
-    group: { faces: FaceInfo[]; skipped: number } | undefined,
-    time: <T>(stage: keyof Timings, step: () => Promise<T> | T) => Promise<T>,
-  ): Promise<NonNullable<Prepared['paste']>> {
-    // The engine keeps codes, never photos: pasting back needs the photo itself again.
-    if (req.face.kind !== 'photo')
-      throw new UserError('photo-needed', 'paste-back needs the photo');
-    const bytes = req.face.bytes;
-    const photo = await time('decode', () => decodeImage(bytes, this.options.photo));
-    const faces = group?.faces ?? (content.face ? [content.face] : []);
-    return { photo, faces, skipped: group?.skipped ?? 0 };
+  /** What the host makes of a job's images: the crop, tiles, or the whole photo. */
+  private jobOutput(p: Prepared): JobOutput {
+    const { pasteMaxSide } = this.options;
+    return {
+      images: p.inputs.length,
+      size: p.size,
+      format: p.req.format,
+      quality: p.req.quality,
+      ...(p.req.columns !== undefined && { columns: p.req.columns }),
+      ...(p.paste && {
+        paste: {
+          photo: p.paste.photo,
+          quads: p.paste.faces.map((f) => f.quad),
+          ...(pasteMaxSide !== undefined && { maxSide: pasteMaxSide }),
+        },
+      }),
+    };
   }
 
-  private async finish(
-    p: Prepared,
-    raw: TensorData,
-    index: number,
-    batchSize: number,
-  ): Promise<StylizeResult> {
-    const image = await this.output(p, raw, index);
+  /**
+   * Every face of the photo (`faces: all`), from the cache or aligned and encoded in one call
+   * each. The largest face's code is also `content`, as for one face.
+   */
+  private async allFaces(
+    req: ParsedRequest,
+    pack: PackInfo,
+    ctx: JobContext,
+    timings: Timings,
+  ): Promise<{ content: Content; codes: Float32Array[]; faces: FaceInfo[]; skipped: number }> {
+    const choice = req.encoder ?? this.options.encoder ?? 'style';
+    const encoder = this.encoderFor(pack, choice);
+    const isW = encoder.space === 'w+';
+    const row = pack.manifest.nLatent * pack.manifest.styleDim;
+    if (req.face.kind === 'random') throw new UserError('bad-option', 'a random face has no photo');
+    const key = req.face.kind === 'photo' ? sha256(req.face.bytes) : req.face.key;
+    const { maxFaces } = this.options;
+    // One entry for the whole photo: every face's code, and where each is (its FaceInfo).
+    const cacheKey = `faces:${encoderChecksum(encoder)}:${maxFaces ?? 'default'}:${key}`;
+    const cached = await this.cache.getStyleCode(cacheKey);
+    let found: { codes: Float32Array[]; faces: FaceInfo[]; skipped: number };
+    let cacheHit = false;
+    if (
+      cached &&
+      typeof cached.meta.faces === 'string' &&
+      typeof cached.meta.skipped === 'number'
+    ) {
+      const faces = JSON.parse(cached.meta.faces) as FaceInfo[];
+      const codes = faces.map((_, i) => cached.code.slice(i * row, (i + 1) * row));
+      found = { codes, faces, skipped: cached.meta.skipped };
+      cacheHit = true;
+    } else {
+      if (req.face.kind !== 'photo') throw new UserError('photo-expired', key);
+      ctx.stage('aligning');
+      const bytes = req.face.bytes;
+      const aligned = await this.host.call(
+        'align-all',
+        { bytes, ...(maxFaces !== undefined && { maxFaces }) },
+        ctx.signal,
+      );
+      timings.decode = (timings.decode ?? 0) + aligned.decodeMs;
+      timings.detect = (timings.detect ?? 0) + aligned.detectMs;
+      ctx.signal.throwIfAborted();
+      ctx.stage('encoding');
+      const name = pack.manifest.name;
+      const codes = aligned.crops.length
+        ? await timed(timings, 'encode', () =>
+            this.host.call(
+              'encode-all',
+              { pack: name, crops: aligned.crops, encoder: choice },
+              ctx.signal,
+            ),
+          )
+        : [];
+      found = { codes, faces: aligned.faces, skipped: aligned.skipped };
+      const all = new Float32Array(codes.length * row);
+      codes.forEach((c, i) => all.set(c, i * row));
+      const meta = { faces: JSON.stringify(found.faces), skipped: found.skipped };
+      await this.cache.setStyleCode(cacheKey, all, meta, req.userId);
+    }
+    const [code, face] = [found.codes[0], found.faces[0]];
+    if (!code || !face) throw new NoFaceError('no face of the photo could be aligned');
+    const content: Content = { encoder: choice, isW, photoKey: key, code, face, cacheHit };
+    return { content, ...found };
+  }
+
+  private finish(p: Prepared, image: EncodedImage, batchSize: number): StylizeResult {
     return {
       image,
       ...(p.content.photoKey !== undefined && { photoKey: p.content.photoKey }),
@@ -396,119 +596,34 @@ export class Engine {
     };
   }
 
-  /** The job's images (from `offset` in the batch) as one file: a crop, a grid, or the photo. */
-  private async output(p: Prepared, raw: TensorData, offset: number): Promise<EncodedImage> {
-    const file = { format: p.req.format, quality: p.req.quality };
-    const rgbs = p.inputs.map((_, i) => toRgb(raw, offset + i));
-    if (p.paste) {
-      const { photo, faces } = p.paste;
-      let start = performance.now();
-      const whole = await pasteFaces(
-        photo,
-        faces.map((face, i) => ({
-          image: { data: rgbs[i]!.data, width: rgbs[i]!.size, height: rgbs[i]!.size },
-          quad: face.quad,
-        })),
-        { ...(this.options.pasteMaxSide !== undefined && { maxSide: this.options.pasteMaxSide }) },
-      );
-      p.timings.paste = performance.now() - start;
-      start = performance.now();
-      const image = await encodeRgbImage(whole, file);
-      p.timings.output = performance.now() - start;
-      return image;
-    }
-    const start = performance.now();
-    const tiles = await Promise.all(
-      rgbs.map(async (rgb) =>
-        p.size === rgb.size
-          ? { data: rgb.data, width: rgb.size, height: rgb.size }
-          : resizeSquare(rgb.data, rgb.size, p.size),
-      ),
-    );
-    const image =
-      tiles.length === 1
-        ? await encodeImage(rgbs[0]!.data, rgbs[0]!.size, { size: p.size, ...file })
-        : await encodeRgbImage(composeTiles(tiles, p.req.columns ?? tiles.length), file);
-    p.timings.output = performance.now() - start;
-    return image;
-  }
-
-  /**
-   * Every face of the photo (`faces: all`), from the cache or the encoder in one call. The
-   * largest face's code is also `content`, as for one face.
-   */
-  private async allFaces(
-    req: ParsedRequest,
-    style: LoadedStyle,
+  /** Photo bytes → z+ code in the host: find and align the face, then encode it. */
+  private async encodeFace(
+    bytes: Uint8Array,
+    pack: string,
+    encoder: EncoderChoice,
     ctx: JobContext,
-    time: <T>(stage: keyof Timings, step: () => Promise<T> | T) => Promise<T>,
-  ): Promise<{ content: Content; codes: Float32Array[]; faces: FaceInfo[]; skipped: number }> {
-    const { encoder, choice } = await this.encoderFor(req, style, time);
-    const isW = encoder.space === 'w+';
-    const row = style.rowLength;
-    const key =
-      req.face.kind === 'photo'
-        ? sha256(req.face.bytes)
-        : req.face.kind === 'cached-photo'
-          ? req.face.key
-          : '';
-    const cacheKey = `faces:${encoderChecksum(encoder)}:${this.options.maxFaces ?? 'default'}:${key}`;
-    const made = { encoder: choice, isW, photoKey: key };
-    const cached = await this.cache.getStyleCode(cacheKey);
-    let found: { codes: Float32Array[]; faces: FaceInfo[]; skipped: number };
-    let cacheHit = false;
-    if (
-      cached &&
-      typeof cached.meta.faces === 'string' &&
-      typeof cached.meta.skipped === 'number'
-    ) {
-      const faces = JSON.parse(cached.meta.faces) as FaceInfo[];
-      const codes = faces.map((_, i) => cached.code.slice(i * row, (i + 1) * row));
-      found = { codes, faces, skipped: cached.meta.skipped };
-      cacheHit = true;
-    } else {
-      if (req.face.kind !== 'photo') throw new UserError('photo-expired', key);
-      found = await encodeFaces(req.face.bytes, encoder, ctx, time, {
-        ...this.options,
-        ...(this.options.maxFaces !== undefined && { maxFaces: this.options.maxFaces }),
-      });
-      const all = new Float32Array(found.codes.length * row);
-      found.codes.forEach((c, i) => all.set(c, i * row));
-      await this.cache.setStyleCode(
-        cacheKey,
-        all,
-        { faces: JSON.stringify(found.faces), skipped: found.skipped },
-        req.userId,
-      );
-    }
-    const [code, face] = [found.codes[0], found.faces[0]];
-    if (!code || !face) throw new NoFaceError('no face of the photo could be aligned');
-    const content: Content = { ...made, code, face, cacheHit };
-    return { content, ...found };
-  }
-
-  /** The encoder a request asked for (or the engine's default). */
-  private async encoderFor(
-    req: ParsedRequest,
-    style: LoadedStyle,
-    time: <T>(stage: keyof Timings, step: () => Promise<T> | T) => Promise<T>,
-  ): Promise<{ encoder: LoadedEncoder; choice: EncoderChoice }> {
-    const choice = req.encoder ?? this.options.encoder ?? 'style';
-    const encoder =
-      choice === 'identity'
-        ? await time('load', () => this.pool.identityEncoder(style))
-        : style.encoder;
-    return { encoder, choice };
+    timings: Timings,
+  ): Promise<{ code: Float32Array; face: FaceInfo }> {
+    ctx.stage('aligning');
+    const aligned = await this.host.call('align', { bytes }, ctx.signal);
+    timings.decode = (timings.decode ?? 0) + aligned.decodeMs;
+    timings.detect = (timings.detect ?? 0) + aligned.detectMs;
+    ctx.signal.throwIfAborted();
+    ctx.stage('encoding');
+    const code = await timed(timings, 'encode', () =>
+      this.host.call('encode', { pack, crop: aligned.crop, encoder }, ctx.signal),
+    );
+    return { code, face: aligned.face };
   }
 
   /** The content code: from the cache, the chosen encoder, or a random face. */
   private async content(
     req: ParsedRequest,
-    style: LoadedStyle,
+    pack: PackInfo,
     ctx: JobContext,
-    time: <T>(stage: keyof Timings, step: () => Promise<T> | T) => Promise<T>,
+    timings: Timings,
   ): Promise<Content> {
-    const { nLatent: n, styleDim: d } = style.manifest;
+    const { nLatent: n, styleDim: d } = pack.manifest;
     if (req.face.kind === 'random') {
       // The reference's random portrait: one z, repeated over every slot (mapping is row-wise).
       const z = createRng(`face:${req.face.seed}`).fillNormal(new Float32Array(d));
@@ -516,7 +631,8 @@ export class Engine {
       for (let k = 0; k < n; k++) code.set(z, k * d);
       return { code, isW: false, cacheHit: false };
     }
-    const { encoder, choice } = await this.encoderFor(req, style, time);
+    const choice = req.encoder ?? this.options.encoder ?? 'style';
+    const encoder = this.encoderFor(pack, choice);
     const isW = encoder.space === 'w+';
     // The checksum names the encoder's weights, so z+ and W+ codes of one photo never mix.
     const checksum = encoderChecksum(encoder);
@@ -530,7 +646,8 @@ export class Engine {
       return { ...made, code: cached.code, face: cached.alignment, cacheHit: true };
     }
     if (req.face.kind === 'cached-photo') throw new UserError('photo-expired', key);
-    const encoded = await encodeFace(req.face.bytes, encoder, ctx, time, this.options);
+    const name = pack.manifest.name;
+    const encoded = await this.encodeFace(req.face.bytes, name, choice, ctx, timings);
     await this.cache.setContent(
       key,
       checksum,
@@ -544,11 +661,11 @@ export class Engine {
   private async exstyle(
     req: ParsedRequest,
     choice: StyleChoice,
-    style: LoadedStyle,
+    pack: PackInfo,
     ctx: JobContext,
-    time: <T>(stage: keyof Timings, step: () => Promise<T> | T) => Promise<T>,
+    timings: Timings,
   ): Promise<{ code: Float32Array; used: StyleUsed }> {
-    const m = style.manifest;
+    const m = pack.manifest;
     if (choice.pack !== m.name) {
       throw new UserError('bad-option', `every style of one image comes from one pack (${m.name})`);
     }
@@ -556,32 +673,26 @@ export class Engine {
       case 'image': {
         const key = sha256(choice.image);
         // Exemplar codes are z+ (the style's mapping maps them), so the style's own encoder.
-        const checksum = encoderChecksum(style.encoder);
+        const checksum = encoderChecksum(pack.encoder);
         let code = (await this.cache.getStyleCode(`${checksum}:${key}`))?.code;
         if (!code) {
-          code = (await encodeFace(choice.image, style.encoder, ctx, time, this.options)).code;
+          code = (await this.encodeFace(choice.image, m.name, 'style', ctx, timings)).code;
           await this.cache.setStyleCode(`${checksum}:${key}`, code, { kind: 'image' }, req.userId);
         }
         return { code: code.slice(), used: described(m, { kind: 'cached-image', key }) };
       }
       case 'blend': {
-        const [a, b] = [
-          await this.part(choice.a, style, time),
-          await this.part(choice.b, style, time),
-        ];
+        const a = await this.part(choice.a, pack, ctx, timings);
+        const b = await this.part(choice.b, pack, ctx, timings);
         const ref: ReferableStyle = { ...choice, a: a.part, b: b.part };
+        const blend = { a: described(m, a.part), b: described(m, b.part), ratio: choice.ratio };
         return {
           code: blendCodes(a.code, b.code, choice.ratio),
-          used: {
-            pack: m.name,
-            kind: 'blend',
-            blend: { a: described(m, a.part), b: described(m, b.part), ratio: choice.ratio },
-            reference: formatStyleRef(ref),
-          },
+          used: { pack: m.name, kind: 'blend', blend, reference: formatStyleRef(ref) },
         };
       }
       default: {
-        const { code, part } = await this.part(choice, style, time);
+        const { code, part } = await this.part(choice, pack, ctx, timings);
         return { code, used: described(m, part) };
       }
     }
@@ -593,21 +704,26 @@ export class Engine {
    */
   private async part(
     part: StylePart,
-    style: LoadedStyle,
-    time: <T>(stage: keyof Timings, step: () => Promise<T> | T) => Promise<T>,
+    pack: PackInfo,
+    ctx: JobContext,
+    timings: Timings,
   ): Promise<{ code: Float32Array; part: StylePart }> {
-    const m = style.manifest;
+    const m = pack.manifest;
     switch (part.kind) {
       case 'exemplar': {
         const id = resolveExemplar(m, part.exemplar);
-        return { code: style.exemplar(id), part: { kind: 'exemplar', exemplar: id } };
+        const code = await this.host.call('exemplar', { pack: m.name, id }, ctx.signal);
+        return { code, part: { kind: 'exemplar', exemplar: id } };
       }
       case 'sampled': {
-        const code = await time('sample', () => style.sample(part.structureSeed, part.colorSeed));
+        const { structureSeed, colorSeed } = part;
+        const code = await timed(timings, 'sample', () =>
+          this.host.call('sample', { pack: m.name, structureSeed, colorSeed }, ctx.signal),
+        );
         return { code, part };
       }
       case 'cached-image': {
-        const checksum = encoderChecksum(style.encoder);
+        const checksum = encoderChecksum(pack.encoder);
         const code = (await this.cache.getStyleCode(`${checksum}:${part.key}`))?.code;
         if (!code) throw new UserError('photo-expired', part.key);
         return { code: code.slice(), part };
@@ -616,7 +732,7 @@ export class Engine {
   }
 }
 
-/** How a result describes a style of `pack`, with its reference. */
+/** How a result describes a style of `m`'s pack, with its reference. */
 function described(m: StyleManifest, part: StylePart): StyleUsed {
   const pack = m.name;
   const reference = formatStyleRef({ ...part, pack });
@@ -634,17 +750,23 @@ function described(m: StyleManifest, part: StylePart): StyleUsed {
   }
 }
 
-async function resizeSquare(data: Uint8Array, from: number, to: number): Promise<RgbImage> {
-  const out = await sharp(data, { raw: { width: from, height: from, channels: 3 } })
-    .resize(to, to, { kernel: 'lanczos3' })
-    .raw()
-    .toBuffer();
-  return { data: new Uint8Array(out.buffer, out.byteOffset, out.length), width: to, height: to };
+/** Adds a step's wall time to `timings[stage]`. */
+async function timed<T>(
+  timings: Timings,
+  stage: keyof Timings,
+  step: () => Promise<T>,
+): Promise<T> {
+  const start = performance.now();
+  try {
+    return await step();
+  } finally {
+    timings[stage] = (timings[stage] ?? 0) + performance.now() - start;
+  }
 }
 
 /** Identifies the encoder weights, so cached codes never outlive the encoder that made them. */
-function encoderChecksum(encoder: LoadedEncoder): string {
-  const files = encoder.manifest.files;
+function encoderChecksum(encoder: EncoderManifest): string {
+  const files = encoder.files;
   return (
     files.find((f) => f.name === 'encoder.onnx.data')?.sha256 ?? files.map((f) => f.sha256).join('')
   );

@@ -1,10 +1,12 @@
-/** Photo bytes → the face's z+ content code: decode, find and align the face, encode. */
-import { findAndAlignFace, findAndAlignFaces, type FaceOptions } from './face/index.ts';
-import type { AlignedPhotoFace } from './face/index.ts';
+/** Photo bytes → the faces, aligned as the encoder expects: decode, find the faces, align. */
+import {
+  findAndAlignFace,
+  findAndAlignFaces,
+  type AlignedPhotoFace,
+  type FaceOptions,
+} from './face/index.ts';
 import { decodeImage, type DecodeOptions } from './image/decode.ts';
-import type { LoadedEncoder } from './runtime/loaded.ts';
-import type { JobContext } from './scheduler/types.ts';
-import type { Timings } from './engine.ts';
+import { UserError } from './errors.ts';
 
 export type { FaceOptions };
 export type PhotoLimits = DecodeOptions;
@@ -19,49 +21,65 @@ export interface FaceInfo {
   qsize: number;
 }
 
-type Timer = <T>(stage: keyof Timings, step: () => Promise<T> | T) => Promise<T>;
-
-export async function encodeFace(
-  bytes: Uint8Array,
-  encoder: LoadedEncoder,
-  ctx: Pick<JobContext, 'stage' | 'signal'>,
-  time: Timer,
-  options: { photo?: PhotoLimits; face?: FaceOptions },
-): Promise<{ code: Float32Array; face: FaceInfo }> {
-  ctx.stage('aligning');
-  const image = await time('decode', () => decodeImage(bytes, options.photo));
-  ctx.signal.throwIfAborted();
-  const aligned = await time('detect', () => findAndAlignFace(image, options.face));
-  ctx.signal.throwIfAborted();
-  ctx.stage('encoding');
-  const [code] = await time('encode', () => encoder.encode([aligned.crop]));
-  return { code: code!, face: faceInfo(aligned) };
+export interface AlignedPhoto {
+  /** The aligned crop, HWC RGB, the encoder's input. */
+  crop: Uint8Array;
+  face: FaceInfo;
+  decodeMs: number;
+  detectMs: number;
 }
 
-/**
- * Every face of a group photo (up to `maxFaces`), encoded in one encoder call; faces that could
- * not be aligned are counted in `skipped` and stay as they were.
- */
-export async function encodeFaces(
+/** Every face of a group photo that could be aligned, largest first, and how many could not. */
+export interface AlignedPhotoFaces {
+  crops: Uint8Array[];
+  faces: FaceInfo[];
+  skipped: number;
+  decodeMs: number;
+  detectMs: number;
+}
+
+/** Decodes a photo and aligns its largest face; stops between the steps once `signal` aborts. */
+export async function alignPhoto(
   bytes: Uint8Array,
-  encoder: LoadedEncoder,
-  ctx: Pick<JobContext, 'stage' | 'signal'>,
-  time: Timer,
+  options: { photo?: PhotoLimits; face?: FaceOptions },
+  signal: AbortSignal,
+): Promise<AlignedPhoto> {
+  let start = performance.now();
+  const image = await decodeImage(bytes, options.photo);
+  const decodeMs = performance.now() - start;
+  if (signal.aborted) throw new UserError('cancelled', 'stopped after decoding');
+  start = performance.now();
+  const aligned = await findAndAlignFace(image, options.face);
+  return {
+    crop: aligned.crop,
+    face: faceInfo(aligned),
+    decodeMs,
+    detectMs: performance.now() - start,
+  };
+}
+
+/** {@link alignPhoto} for every face, up to `maxFaces` (a face that cannot be aligned is skipped). */
+export async function alignPhotoFaces(
+  bytes: Uint8Array,
   options: { photo?: PhotoLimits; face?: FaceOptions; maxFaces?: number },
-): Promise<{ codes: Float32Array[]; faces: FaceInfo[]; skipped: number }> {
-  ctx.stage('aligning');
-  const image = await time('decode', () => decodeImage(bytes, options.photo));
-  ctx.signal.throwIfAborted();
-  const found = await time('detect', () =>
-    findAndAlignFaces(image, {
-      ...options.face,
-      ...(options.maxFaces !== undefined && { maxFaces: options.maxFaces }),
-    }),
-  );
-  ctx.signal.throwIfAborted();
-  ctx.stage('encoding');
-  const codes = await time('encode', () => encoder.encode(found.faces.map((f) => f.crop)));
-  return { codes, faces: found.faces.map(faceInfo), skipped: found.skipped.length };
+  signal: AbortSignal,
+): Promise<AlignedPhotoFaces> {
+  let start = performance.now();
+  const image = await decodeImage(bytes, options.photo);
+  const decodeMs = performance.now() - start;
+  if (signal.aborted) throw new UserError('cancelled', 'stopped after decoding');
+  start = performance.now();
+  const found = await findAndAlignFaces(image, {
+    ...options.face,
+    ...(options.maxFaces !== undefined && { maxFaces: options.maxFaces }),
+  });
+  return {
+    crops: found.faces.map((f) => f.crop),
+    faces: found.faces.map(faceInfo),
+    skipped: found.skipped.length,
+    decodeMs,
+    detectMs: performance.now() - start,
+  };
 }
 
 function faceInfo(aligned: AlignedPhotoFace): FaceInfo {
