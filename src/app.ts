@@ -205,6 +205,8 @@ export function createEngine(
     encoder: engine.encoder,
     photo: { ...config.photo },
     face: { minFaceSize: config.face.minSize },
+    maxFaces: config.face.maxFaces,
+    pasteMaxSide: config.face.pasteMaxSide,
     log,
   });
 }

@@ -65,7 +65,8 @@ const schema = z.strictObject({
     ttlDays: z.number().positive(),
   }),
   photo: z.strictObject({ maxBytes: positive, maxPixels: positive, minSide: positive }),
-  face: z.strictObject({ minSize: positive }),
+  /** `maxFaces`: faces stylized at most in a group photo; `pasteMaxSide`: a whole photo's longer side at most. */
+  face: z.strictObject({ minSize: positive, maxFaces: positive, pasteMaxSide: positive }),
   limits: z.strictObject({
     perUserRunning: positive,
     perUserQueued: count,
