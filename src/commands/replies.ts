@@ -77,7 +77,7 @@ export function resultParams(
   const faceCount = result.face?.faceCount;
   return {
     pack: record.pack,
-    style: describeStyle(record.style),
+    style: record.tiles ? `${record.tiles.length} styles` : describeStyle(record.style),
     structure: record.options.structure ?? pack.defaults.structure,
     color: record.options.color ?? pack.defaults.color,
     preserveColor: record.options.preserveColor,

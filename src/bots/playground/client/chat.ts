@@ -128,6 +128,7 @@ export class BotMessage {
       alt: `stylized portrait (${reply.params.style})`,
       'data-job': jobId,
     });
+    if (image.width > 2 * image.height) img.classList.add('wide');
     img.addEventListener('load', this.scroll);
     const button = (label: string, title: string, onClick: () => void): HTMLButtonElement => {
       const b = h('button', { type: 'button', title, 'aria-label': title }, label);
