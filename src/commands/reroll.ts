@@ -15,7 +15,7 @@
 import type { StyleInfo } from '../engine/engine.ts';
 import { UserError } from '../engine/errors.ts';
 import type { FaceChoice, StyleChoice, StylePart } from '../engine/request.ts';
-import type { ReferableStyle } from '../engine/style-ref.ts';
+import { partOf, type ReferableStyle } from '../engine/style-ref.ts';
 import { assertAuthor, ownerOf, pickPack, type Command } from './context.ts';
 import type { JobRecord, RecordStyle } from './records.ts';
 import { runJob } from './run-job.ts';
@@ -88,6 +88,5 @@ function fused(pack: StyleInfo, current: ReferableStyle): StyleChoice {
       ? { kind: 'sampled', structureSeed: other.structureSeed, colorSeed: other.colorSeed }
       : { kind: 'exemplar', ...(other.kind === 'exemplar' && { exemplar: other.exemplar }) };
   if (current.kind === 'blend') return { ...current, b };
-  const { pack: _pack, ...a } = current;
-  return { kind: 'blend', pack: pack.name, a, b, ratio: 0.5 };
+  return { kind: 'blend', pack: pack.name, a: partOf(current), b, ratio: 0.5 };
 }

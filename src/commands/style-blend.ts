@@ -5,7 +5,7 @@
 import { UserError } from '../engine/errors.ts';
 import { fusionRatios } from '../engine/fusion.ts';
 import type { StyleChoice, StylePart } from '../engine/request.ts';
-import type { ReferableStyle } from '../engine/style-ref.ts';
+import { partOf, type ReferableStyle } from '../engine/style-ref.ts';
 import { pickPack, type Command, type CommandContext } from './context.ts';
 import { runJob } from './run-job.ts';
 import { resolveStyleRef } from './style-ref.ts';
@@ -77,8 +77,7 @@ async function side(
     ? await resolveStyleRef(ctx, text)
     : { kind: 'exemplar', pack: pickPack(ctx, packName).name, exemplar: exemplarOf(text) };
   if (style.kind === 'blend') throw new UserError('bad-option', 'blend two styles, not a blend');
-  const { pack, ...part } = style;
-  return { pack, part };
+  return { pack: style.pack, part: partOf(style) };
 }
 
 const exemplarOf = (text: string): number | string => (/^\d+$/.test(text) ? Number(text) : text);

@@ -71,6 +71,21 @@ export function formatStyleRef(style: ReferableStyle): string {
   return `${pack}:${formatPart(style)}`;
 }
 
+/** A single (not fused) style without its pack: one side of a blend. */
+export function partOf(style: Exclude<ReferableStyle, { kind: 'blend' }>): StylePart {
+  switch (style.kind) {
+    case 'exemplar':
+      return {
+        kind: 'exemplar',
+        ...(style.exemplar !== undefined && { exemplar: style.exemplar }),
+      };
+    case 'sampled':
+      return { kind: 'sampled', structureSeed: style.structureSeed, colorSeed: style.colorSeed };
+    case 'cached-image':
+      return { kind: 'cached-image', key: style.key };
+  }
+}
+
 /** The reference to a result's style by its job id. */
 export function resultRef(jobId: string): string {
   return `${RESULT}:${encodeURIComponent(jobId)}`;
