@@ -188,6 +188,7 @@ export function createEngine(config: Config): Promise<Engine> {
     cacheTtlMs: cache.ttlDays * DAY_MS,
     // 0 means "one thread per core", which is the engine's own default.
     ...(engine.threads > 0 && { threads: engine.threads }),
+    device: engine.device,
     memoryBudgetBytes: engine.memoryBudgetMb * MB,
     warmup: engine.warmup,
     maxQueue: engine.maxQueue,

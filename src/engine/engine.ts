@@ -17,7 +17,7 @@ import {
 } from './request.ts';
 import { ModelPool } from './runtime/pool.ts';
 import type { GenerateInput, LoadedStyle } from './runtime/loaded.ts';
-import type { TensorData } from './runtime/session.ts';
+import type { Device, TensorData } from './runtime/session.ts';
 import { warmUpFaces } from './face/index.ts';
 import { encodeFace, type FaceInfo, type FaceOptions, type PhotoLimits } from './photo.ts';
 import { createLatentCache, type LatentCache } from './cache/latents.ts';
@@ -76,6 +76,10 @@ export interface EngineOptions {
   cacheTtlMs?: number;
   /** ONNX Runtime threads per operator (default: all cores). */
   threads?: number;
+  /** Execution provider (default `cpu`); `auto` takes a GPU where one works. */
+  device?: Device;
+  /** Where `auto` says which provider it settled on after others failed. */
+  onDeviceFallback?: (message: string) => void;
   /** Weight bytes of style packs kept loaded (default 2 GB). */
   memoryBudgetBytes?: number;
   warmup?: boolean;
@@ -121,7 +125,11 @@ export class Engine {
     const pool = new ModelPool({
       modelsDir: options.modelsDir,
       budgetBytes: options.memoryBudgetBytes ?? 2 * 1024 ** 3,
-      session: { threads: options.threads ?? cpus().length },
+      session: {
+        threads: options.threads ?? cpus().length,
+        ...(options.device && { device: options.device }),
+        onFallback: options.onDeviceFallback ?? ((message) => console.warn(message)),
+      },
       warmup: options.warmup ?? true,
     });
     const cache = await createLatentCache({

@@ -3,6 +3,15 @@
  */
 import { cpus } from 'node:os';
 import * as ort from 'onnxruntime-node';
+import { missingProviderHint, providerChain, type Device, type Provider } from './devices.ts';
+
+export {
+  DEVICES,
+  providerChain,
+  missingProviderHint,
+  type Device,
+  type Provider,
+} from './devices.ts';
 
 /** A float32 tensor in row-major order. */
 export interface TensorData {
@@ -18,6 +27,76 @@ export interface SessionOptions {
    * a second, re-laid-out copy of every conv weight: fastest, but it costs memory and load time.
    */
   optimization?: 'all' | 'extended';
+  /** Where graphs run (default `cpu`); see {@link providerChain}. */
+  device?: Device;
+  /** Told once per process when `auto` settles on a provider after others failed. */
+  onFallback?: (message: string) => void;
+}
+
+/** A device that cannot run here; `message` is the one sentence a person acts on. */
+export class DeviceUnavailableError extends Error {
+  override readonly name = 'DeviceUnavailableError';
+  constructor(
+    readonly provider: Provider,
+    cause: unknown,
+  ) {
+    super(missingProviderHint(provider), { cause });
+  }
+}
+
+// Which provider a device setting resolved to, so a failed GPU is probed once, not per graph.
+const resolved = new Map<Device, Provider>();
+const failed = new Map<Provider, unknown>();
+
+/** Creates a session on the first provider of the chain that loads. */
+async function createSession(
+  path: string,
+  options: SessionOptions,
+  base: ort.InferenceSession.SessionOptions,
+): Promise<{ session: ort.InferenceSession; provider: Provider }> {
+  const device = options.device ?? 'cpu';
+  const known = resolved.get(device);
+  const chain = known ? [known] : providerChain(device);
+  const skipped: Provider[] = [];
+  for (const provider of chain) {
+    if (failed.has(provider) && provider !== 'cpu') {
+      skipped.push(provider);
+      continue;
+    }
+    try {
+      const session = await ort.InferenceSession.create(path, {
+        ...base,
+        executionProviders: [provider],
+      });
+      if (!known) {
+        resolved.set(device, provider);
+        if (skipped.length > 0) {
+          options.onFallback?.(
+            `engine.device '${device}': using ${provider}; ${skipped
+              .map((p) => missingProviderHint(p))
+              .join(' ')}`,
+          );
+        }
+      }
+      return { session, provider };
+    } catch (error) {
+      // A model that ONNX Runtime rejects fails on the CPU too: only a provider that cannot
+      // start moves the chain on.
+      if (!isProviderFailure(error) || provider === 'cpu') throw error;
+      failed.set(provider, error);
+      skipped.push(provider);
+    }
+  }
+  const last = skipped.at(-1) as Provider;
+  throw new DeviceUnavailableError(last, failed.get(last));
+}
+
+/** ONNX Runtime's ways of saying an execution provider is absent or has no device. */
+function isProviderFailure(error: unknown): boolean {
+  const message = error instanceof Error ? error.message : String(error);
+  return /backend not found|Failed to load shared library|adapter|CUDA|cuDNN|DirectML|CoreML|providers_/i.test(
+    message,
+  );
 }
 
 /** An input or output the model declares, with its symbolic or fixed dimensions. */
@@ -40,10 +119,12 @@ export class Model {
     readonly path: string,
     readonly inputs: readonly Port[],
     readonly outputs: readonly Port[],
+    /** The execution provider the graph runs on. */
+    readonly provider: Provider,
   ) {}
 
   static async load(path: string, options: SessionOptions = {}): Promise<Model> {
-    const session = await ort.InferenceSession.create(path, {
+    const { session, provider } = await createSession(path, options, {
       intraOpNumThreads: options.threads ?? cpus().length,
       interOpNumThreads: 1,
       graphOptimizationLevel: options.optimization ?? 'all',
@@ -56,7 +137,13 @@ export class Model {
     });
     const ports = (meta: readonly ort.InferenceSession.ValueMetadata[]): Port[] =>
       meta.map((m) => ({ name: m.name, dims: m.isTensor ? m.shape : [] }));
-    return new Model(session, path, ports(session.inputMetadata), ports(session.outputMetadata));
+    return new Model(
+      session,
+      path,
+      ports(session.inputMetadata),
+      ports(session.outputMetadata),
+      provider,
+    );
   }
 
   /** Runs the model; inputs the model declares with a default (initializer) may be omitted. */
@@ -65,7 +152,8 @@ export class Model {
     for (const [name, t] of Object.entries(feeds)) {
       const port = this.inputs.find((p) => p.name === name);
       if (!port) throw new Error(`${this.path}: no input named ${name}`);
-      if (port.dims.length !== t.dims.length) {
+      // No dims: a tensor handed between split graphs, declared without a shape (see onnx/split.ts).
+      if (port.dims.length > 0 && port.dims.length !== t.dims.length) {
         throw new Error(
           `${this.path}: input ${name} has dims [${t.dims.join(',')}], expected [${port.dims.join(',')}]`,
         );
