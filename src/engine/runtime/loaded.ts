@@ -9,7 +9,8 @@ import type { EncoderManifest, StyleManifest } from '../pack/manifest.ts';
 import type { InstalledPack } from '../pack/store.ts';
 import { seededNoise, storedNoise, type NoiseFeeds } from '../pack/noise.ts';
 import { createRng } from '../random.ts';
-import { Model, type SessionOptions, type TensorData } from './session.ts';
+import { PREVIEW_OUTPUT } from '../models/preview.ts';
+import { Model, type Provider, type SessionOptions, type TensorData } from './session.ts';
 
 /** One image to generate: rows of [n·D]; weights one per slot. */
 export interface GenerateInput {
@@ -22,6 +23,19 @@ export interface GenerateInput {
 }
 
 const fileSize = (dir: string, name: string): number => statSync(join(dir, name)).size;
+
+/** The generator cut after its preview ToRGB (see models/preview.ts): head, then tail. */
+interface SplitGenerator {
+  head: Model;
+  tail: Model;
+}
+
+/** The feeds a graph declares, out of a larger set (the halves take different noise inputs). */
+function feedsFor(model: Model, feeds: Record<string, TensorData>): Record<string, TensorData> {
+  return Object.fromEntries(
+    model.inputs.flatMap((p) => (feeds[p.name] ? [[p.name, feeds[p.name]!]] : [])),
+  );
+}
 
 /** Bytes of weights a pack's graphs hold, to budget the pack LRU. */
 export function packWeightBytes(pack: InstalledPack): number {
@@ -79,7 +93,8 @@ export class LoadedStyle {
   private constructor(
     readonly manifest: StyleManifest,
     readonly encoder: LoadedEncoder,
-    private readonly generator: Model,
+    /** The whole generator, or its two halves where the pack has a preview. */
+    private readonly generator: Model | SplitGenerator,
     private readonly mapping: Model,
     private readonly ownMapping: boolean,
     private readonly sampler: Model | undefined,
@@ -102,7 +117,12 @@ export class LoadedStyle {
       );
     }
     const load = (graph: string) => Model.load(join(pack.dir, `${graph}.onnx`), options);
-    const generator = await load('generator');
+    // The halves hold the generator's weights once between them (they share generator.onnx.data),
+    // so a pack with a preview loads them instead of the whole graph, not as well.
+    const generator =
+      m.previewSize === undefined
+        ? await load('generator')
+        : { head: await load('generator-head'), tail: await load('generator-tail') };
     const mapping = m.ownMapping ? await load('mapping') : encoder.mapping;
     const sampler = m.hasSampler ? await load('sampler') : undefined;
     const bytes = readFileSync(join(pack.dir, 'codes.bin'));
@@ -113,6 +133,17 @@ export class LoadedStyle {
     }
     const noise = storedNoise(pack.dir, m.noiseSizes);
     return new LoadedStyle(m, encoder, generator, mapping, m.ownMapping, sampler, codes, noise);
+  }
+
+  /** The execution provider the generator runs on. */
+  get provider(): Provider {
+    const g = this.generator;
+    return g instanceof Model ? g.provider : g.head.provider;
+  }
+
+  /** Side of {@link preview}'s image, or undefined for a pack imported without a preview. */
+  get previewSize(): number | undefined {
+    return this.manifest.previewSize;
   }
 
   get rowLength(): number {
@@ -161,9 +192,38 @@ export class LoadedStyle {
 
   /**
    * Generates a batch; returns raw network output [B, 3, S, S]. `noiseSeed` replaces the stored
-   * noise buffers with fresh N(0,1) noise drawn from that seed.
+   * noise buffers with fresh N(0,1) noise drawn from that seed. Where the pack has a preview,
+   * `onPreview` gets it ([B, 3, s, s], s = {@link previewSize}) as soon as it is ready, while
+   * the rest of the generator runs; it costs nothing extra.
    */
-  async generate(batch: readonly GenerateInput[], noiseSeed?: string): Promise<TensorData> {
+  async generate(
+    batch: readonly GenerateInput[],
+    noiseSeed?: string,
+    onPreview?: (preview: TensorData) => void,
+  ): Promise<TensorData> {
+    const feeds = this.feeds(batch, noiseSeed);
+    const g = this.generator;
+    if (g instanceof Model) return (await g.run(feeds)).image!;
+    const { [PREVIEW_OUTPUT]: preview, ...handover } = await g.head.run(feedsFor(g.head, feeds));
+    onPreview?.(preview!);
+    const { image } = await g.tail.run({ ...feedsFor(g.tail, feeds), ...handover });
+    return image!;
+  }
+
+  /**
+   * The first look alone: the generator's RGB at {@link previewSize}², [B, 3, s, s], for about
+   * half the generator's work at 1024². Throws for a pack imported before previews existed.
+   */
+  async preview(batch: readonly GenerateInput[], noiseSeed?: string): Promise<TensorData> {
+    const g = this.generator;
+    if (g instanceof Model) {
+      throw new Error(`${this.manifest.name} has no preview graph: import it again`);
+    }
+    const out = await g.head.run(feedsFor(g.head, this.feeds(batch, noiseSeed)));
+    return out[PREVIEW_OUTPUT]!;
+  }
+
+  private feeds(batch: readonly GenerateInput[], noiseSeed?: string): Record<string, TensorData> {
     const { nLatent: n, styleDim: d } = this.manifest;
     const b = batch.length;
     const content = new Float32Array(b * n * d);
@@ -176,21 +236,21 @@ export class LoadedStyle {
       weights.set(item.weights, i * n);
       truncation[i] = item.truncation;
     });
-    const feeds: Record<string, TensorData> = {
+    const noise =
+      noiseSeed === undefined ? this.noise : seededNoise(noiseSeed, this.manifest.noiseSizes);
+    return {
       content: { dims: [b, n, d], data: content },
       exstyle: { dims: [b, n, d], data: exstyle },
       weights: { dims: [b, n], data: weights },
       truncation: { dims: [b], data: truncation },
+      ...noise,
     };
-    const noise =
-      noiseSeed === undefined ? this.noise : seededNoise(noiseSeed, this.manifest.noiseSizes);
-    const { image } = await this.generator.run({ ...feeds, ...noise });
-    return image!;
   }
 
   async dispose(): Promise<void> {
+    const g = this.generator;
     await Promise.all([
-      this.generator.dispose(),
+      ...(g instanceof Model ? [g.dispose()] : [g.head.dispose(), g.tail.dispose()]),
       this.sampler?.dispose(),
       this.ownMapping ? this.mapping.dispose() : undefined,
     ]);
