@@ -40,7 +40,7 @@ const SAME_FACE_IOU = 0.3;
  * The detector sees the photo at most this large: it works at 416 or 608 pixels anyway, and
  * turning a 12 MP photo into a tensor costs more than the detection.
  */
-const DETECT_MAX_SIDE = 1024;
+export const DETECT_MAX_SIDE = 1024;
 /** Heads tilted more than this get their landmarks from an upright copy. */
 const MAX_UPRIGHT_ROLL = (15 * Math.PI) / 180;
 /** Input side of face-api's landmark net. */
