@@ -19,8 +19,9 @@ import {
 } from './fixtures.ts';
 
 // Quads within 1.5% of their size (issue 14: the speed-ups keep today's accuracy; the engine
-// issue's bar was 3%), crops within 8 grey levels. Only dlib's own landmarks get there (face-api's alone land 1.5–4% off, measured), so
-// the model is required here: .ci/run installs it. Without it the product falls back, tested below.
+// issue's bar was 3%), crops within 8 grey levels. Only dlib's own landmarks get there (face-api's
+// alone land 1.5–4% off, measured), so the model is required here: npm test's pretest installs
+// it. Without it the product falls back, tested below.
 const sp = await loadShapePredictor(DEFAULT_LANDMARK_MODEL);
 const QUAD_BAR = 1.5;
 const CROP_BAR = 8;

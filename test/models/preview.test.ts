@@ -51,6 +51,7 @@ function input(style: LoadedStyle, content: number, exemplar: number): Promise<G
     exstyle,
     weights: new Array<number>(style.manifest.nLatent).fill(0.6),
     truncation: 0.7,
+    contentIsW: false,
   }));
 }
 
@@ -124,6 +125,7 @@ describe('preview graph', () => {
       exstyle: { dims: [1, n, d], data: item.exstyle },
       weights: { dims: [1, n], data: Float32Array.from(item.weights) },
       truncation: { dims: [1], data: Float32Array.from([item.truncation]) },
+      content_is_w: { dims: [1], data: Float32Array.of(0) },
       ...storedNoise(pack.dir, m.noiseSizes),
     });
     await whole.dispose();

@@ -18,6 +18,7 @@ import {
   readManifest,
   type EncoderManifest,
   type FileEntry,
+  type LatentSpace,
   type StyleManifest,
 } from './manifest.ts';
 import { writePack, type PackWriter } from './write.ts';
@@ -61,12 +62,16 @@ function mappingDigest(p: Params): string {
   return hash.digest('hex');
 }
 
-/** Writes the shared pack: `encoder.onnx` and `mapping.onnx` (from pSp's FFHQ decoder). */
+/**
+ * Writes a shared pack: `encoder.onnx` and `mapping.onnx` (from pSp's FFHQ decoder). `space`
+ * says what the codes are; nothing in a checkpoint does (the release tells by file name).
+ */
 export async function writeEncoderPack(
   out: string,
   name: string,
   source: EncoderSource,
   provenance: Provenance,
+  space: LatentSpace,
 ): Promise<EncoderManifest> {
   return writePack(out, name, async (w) => {
     const p = new Params(source.stateDict, source.file);
@@ -85,6 +90,7 @@ export async function writeEncoderPack(
     return w.commit<EncoderManifest>({
       kind: 'encoder',
       name,
+      space,
       ...provenance,
       nLatent: layout.nLatent,
       styleDim: layout.styleDim,

@@ -20,12 +20,20 @@ import {
   PACK_FORMAT,
   readManifest,
   type FileEntry,
+  type LatentSpace,
   type Manifest,
+  wPlusEncoderName,
 } from './manifest.ts';
 import { describeFile } from './write.ts';
 
 /** The shared pack official styles pair with. */
 export const OFFICIAL_ENCODER_PACK = 'encoder';
+
+/** The release's encoders by file name (nothing inside the files tells them apart). */
+const ENCODERS: readonly { file: string; pack: string; space: LatentSpace }[] = [
+  { file: 'encoder.pt', pack: OFFICIAL_ENCODER_PACK, space: 'z+' },
+  { file: 'encoder_wplus.pt', pack: wPlusEncoderName(OFFICIAL_ENCODER_PACK), space: 'w+' },
+];
 
 // Refined codes (cartoon, caricature, anime) were optimised after encoding; prefer them.
 const CODE_TABLES = ['refined_exstyle_code.npy', 'exstyle_code.npy'];
@@ -61,9 +69,14 @@ function installedFrom(
   return same && m.format === PACK_FORMAT ? m : undefined;
 }
 
-async function importEncoder(file: string, out: string): Promise<Manifest> {
+async function importEncoder(
+  file: string,
+  out: string,
+  pack: string,
+  space: LatentSpace,
+): Promise<Manifest> {
   const sources = [await describeFile(file, basename(file))];
-  const installed = installedFrom(out, OFFICIAL_ENCODER_PACK, sources);
+  const installed = installedFrom(out, pack, sources);
   if (installed) return installed;
   return withCheckpoint(file, async (c) => {
     const opts = valueAt(c, ['opts']);
@@ -77,13 +90,14 @@ async function importEncoder(file: string, out: string): Promise<Manifest> {
     }
     return writeEncoderPack(
       out,
-      OFFICIAL_ENCODER_PACK,
+      pack,
       {
         stateDict: stateDictAt(c, ['state_dict']),
         latentAvg: flag('start_from_latent_avg') ? tensorAt(c, ['latent_avg']) : undefined,
         file,
       },
       { sources, licence: OFFICIAL_LICENCE, demo: false },
+      space,
     );
   });
 }
@@ -148,16 +162,16 @@ export function findStyles(dir: string): string[] {
 }
 
 /**
- * Imports the encoder (if `dir/encoder.pt` exists) first, then each style, so that styles can
- * share the encoder pack's mapping network.
+ * Imports the encoders (`dir/encoder.pt`, and `dir/encoder_wplus.pt` as a second, W+ pack) first,
+ * then each style, so that styles can share the encoder pack's mapping network.
  */
 export async function importOfficial(dir: string, options: ImportOptions): Promise<Manifest[]> {
   if (!existsSync(dir)) throw new CheckpointError('not-found', dir, 'no such directory');
   const manifests: Manifest[] = [];
-  const encoderFile = join(dir, 'encoder.pt');
-  if (existsSync(encoderFile)) {
-    options.onPack?.(OFFICIAL_ENCODER_PACK);
-    manifests.push(await importEncoder(encoderFile, options.out));
+  for (const { file, pack, space } of ENCODERS) {
+    if (!existsSync(join(dir, file))) continue;
+    options.onPack?.(pack);
+    manifests.push(await importEncoder(join(dir, file), options.out, pack, space));
   }
   const found = findStyles(dir);
   for (const style of options.styles ?? found) {
@@ -172,7 +186,7 @@ export async function importOfficial(dir: string, options: ImportOptions): Promi
     throw new CheckpointError(
       'not-found',
       dir,
-      'neither encoder.pt nor any <style>/generator.pt found',
+      'neither encoder.pt, encoder_wplus.pt nor any <style>/generator.pt found',
     );
   }
   return manifests;

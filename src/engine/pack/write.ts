@@ -11,7 +11,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { GraphBuilder } from '../onnx/builder.ts';
-import { MANIFEST, type FileEntry, type Manifest } from './manifest.ts';
+import { MANIFEST, PACK_FORMAT, type FileEntry, type Manifest } from './manifest.ts';
 
 /** sha256 of a file, streamed (checkpoints are up to 1.2 GB). */
 export async function sha256File(path: string): Promise<string> {
@@ -62,7 +62,7 @@ export class PackWriter {
     for (const name of readdirSync(this.dir).sort())
       files.push(await describeFile(join(this.dir, name), name));
     const manifest = {
-      format: 1,
+      format: PACK_FORMAT,
       ...draft,
       createdAt: new Date().toISOString(),
       files,
