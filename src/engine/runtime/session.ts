@@ -50,6 +50,7 @@ export class DeviceUnavailableError extends Error {
 // Which provider a device setting resolved to, so a failed GPU is probed once, not per graph.
 const resolved = new Map<Device, Provider>();
 const failed = new Map<Provider, unknown>();
+const told = new Set<Device>();
 
 /** Creates a session on the first provider of the chain that loads. */
 async function createSession(
@@ -73,7 +74,9 @@ async function createSession(
       });
       if (!known) {
         resolved.set(device, provider);
-        if (skipped.length > 0) {
+        // Graphs load in parallel, so two may both have probed: tell once.
+        if (skipped.length > 0 && !told.has(device)) {
+          told.add(device);
           options.onFallback?.(
             `engine.device '${device}': using ${provider}; ${skipped
               .map((p) => missingProviderHint(p))
