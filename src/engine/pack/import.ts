@@ -11,7 +11,7 @@ import { buildGenerator } from '../models/dualstylegan.ts';
 import { Params } from '../models/params.ts';
 import { buildEncoder, ENCODER_INPUT_SIZE } from '../models/psp.ts';
 import { buildSampler } from '../models/sampler.ts';
-import { buildMapping } from '../models/stylegan2.ts';
+import { buildMapping, synthesisLayout } from '../models/stylegan2.ts';
 import {
   defaultWeights,
   readManifest,
@@ -115,12 +115,31 @@ function codeTable(source: StyleSource, nLatent: number, styleDim: number): Uint
   return new Uint8Array(table.buffer);
 }
 
-/** The checkpoint's fixed noise buffers, concatenated: the generator's default noise inputs. */
-function noiseBuffers(p: Params, count: number): Uint8Array {
-  const buffers = Array.from(
-    { length: count },
-    (_, i) => p.get(`generator.noises.noise_${i}`, 4).data,
-  );
+/**
+ * The checkpoint's fixed noise buffers, concatenated: the generator's default noise inputs.
+ * Every dimension of each is checked before anything is read: `[1, 1, s, s]` with `s` the
+ * resolution of its StyledConv (the first at the constant input's size, then two per doubling),
+ * so a crafted buffer cannot make noise.bin larger than the graph consumes.
+ */
+function checkNoiseShapes(p: Params, sizes: readonly number[]): void {
+  const first = sizes[0] ?? 0;
+  sizes.forEach((s, i) => {
+    const key = `generator.noises.noise_${i}`;
+    const shape = p.shape(key, 4);
+    const expected = [1, 1, s, s];
+    const side = first * 2 ** Math.floor((i + 1) / 2);
+    if (s !== side || shape.some((d, axis) => d !== expected[axis])) {
+      throw new CheckpointError(
+        'bad-shape',
+        p.file,
+        `${key} has shape [${shape.join(', ')}], expected [1, 1, ${side}, ${side}]`,
+      );
+    }
+  });
+}
+
+function noiseBuffers(p: Params, sizes: readonly number[]): Uint8Array {
+  const buffers = sizes.map((_, i) => p.get(`generator.noises.noise_${i}`, 4).data);
   const out = new Float32Array(buffers.reduce((a, b) => a + b.length, 0));
   let offset = 0;
   for (const b of buffers) {
@@ -144,6 +163,8 @@ export async function writeStylePack(
 ): Promise<StyleManifest> {
   return writePack(out, name, async (w) => {
     const p = new Params(source.generator, source.generatorFile);
+    // Shapes first: nothing is written for a checkpoint whose noise buffers do not fit.
+    checkNoiseShapes(p, synthesisLayout(p.at('generator')).noiseSizes);
     const generator = w.graph('generator');
     const layout = buildGenerator(generator, p);
     w.saveGraph('generator', generator);
@@ -174,7 +195,7 @@ export async function writeStylePack(
     }
 
     w.writeFile('codes.bin', codeTable(source, layout.nLatent, layout.styleDim));
-    w.writeFile('noise.bin', noiseBuffers(p, layout.nNoise));
+    w.writeFile('noise.bin', noiseBuffers(p, layout.noiseSizes));
     return w.commit<StyleManifest>({
       kind: 'style',
       name,
