@@ -328,7 +328,8 @@ export class Engine {
     }
     const checksum = encoderChecksum(style);
     const key = req.face.kind === 'photo' ? sha256(req.face.bytes) : req.face.key;
-    const cached = await this.cache.getContent(key, checksum);
+    // Checked against this pack: an entry of another shape (or damaged) is dropped, a miss.
+    const cached = await this.cache.getContent(key, checksum, { nLatent: n, styleDim: d });
     if (cached) {
       // Store it again under this user too, so their forget() removes it even if another user
       // sent the same bytes first (it also restarts the TTL of a photo in use).
@@ -381,7 +382,8 @@ export class Engine {
       case 'cached-image': {
         const key = choice.kind === 'image' ? sha256(choice.image) : choice.key;
         const checksum = encoderChecksum(style);
-        let code = (await this.cache.getStyleCode(`${checksum}:${key}`))?.code;
+        const shape = { nLatent: m.nLatent, styleDim: m.styleDim };
+        let code = (await this.cache.getStyleCode(`${checksum}:${key}`, shape))?.code;
         if (!code) {
           if (choice.kind === 'cached-image') throw new UserError('photo-expired', key);
           code = (await encodeFace(choice.image, style.encoder, ctx, time, this.options)).code;
