@@ -74,6 +74,8 @@ export interface EngineOptions {
   /** keyv store URL: 'memory', 'sqlite://path' or 'redis://…' (default memory). */
   cacheUrl?: string;
   cacheTtlMs?: number;
+  /** Key namespace of the cache, so deployments sharing a store stay apart; default `latents`. */
+  cacheNamespace?: string;
   /** ONNX Runtime threads per operator (default: all cores). */
   threads?: number;
   /** Weight bytes of style packs kept loaded (default 2 GB). */
@@ -127,6 +129,7 @@ export class Engine {
     const cache = await createLatentCache({
       url: options.cacheUrl ?? 'memory',
       ...(options.cacheTtlMs !== undefined && { ttlMs: options.cacheTtlMs }),
+      ...(options.cacheNamespace !== undefined && { namespace: options.cacheNamespace }),
     });
     const scheduler = new Scheduler<StylizeResult>({
       maxQueue: options.maxQueue ?? 100,

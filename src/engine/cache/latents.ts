@@ -94,6 +94,9 @@ export interface LatentCache {
 
 const DEFAULT_TTL_MS = 7 * 24 * 3600 * 1000;
 
+/** The latent cache's namespace under a deployment's key prefix (`cache.keyPrefix`). */
+export const latentNamespace = (keyPrefix: string): string => `${keyPrefix}:latents`;
+
 /**
  * Opens the latent cache: keyed by sha256 of the photo bytes + the encoder pack's checksum, so a
  * re-roll or a re-render never runs the encoder again. Values are stored as bytes (see `codec.ts`).
