@@ -54,6 +54,7 @@ const ADAPTERS: readonly AdapterSpec[] = [
         commands,
         host: config.playground.host,
         port: config.playground.port,
+        publicHosts: config.playground.publicHosts,
         maxBytes: config.photo.maxBytes,
         notice,
         defaultPack,
