@@ -5,8 +5,7 @@
 import assert from 'node:assert/strict';
 import { get, request, type IncomingMessage } from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import type { Commands } from '../../src/commands/index.ts';
-import type { Caller, Reply, ReplySink } from '../../src/commands/types.ts';
+import type { Caller, Reply } from '../../src/commands/types.ts';
 import { startPlayground, type Playground } from '../../src/bots/playground/server.ts';
 import type { WireEvent } from '../../src/bots/playground/wire.ts';
 import { UserError } from '../../src/engine/errors.ts';

@@ -133,8 +133,8 @@ export async function startPlayground(options: PlaygroundOptions): Promise<Playg
     maxBytes: options.maxBytes,
     log,
   });
-  // Set once the port is known; until then (never, in practice) every request is refused.
-  let hosts: Set<string> | undefined;
+  // Filled once the port is known; until then (never, in practice) every request is refused.
+  const hosts = new Set<string>();
   let stopping = false;
 
   const get = async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
@@ -190,7 +190,7 @@ export async function startPlayground(options: PlaygroundOptions): Promise<Playg
   const server = createServer({ connectionsCheckingInterval: checkEvery }, (req, res) => {
     const url = new URL(req.url ?? '/', 'http://playground');
     // DNS rebinding: a hostile name resolving to this server must not reach the page or API.
-    if (!hosts?.has((req.headers.host ?? '').toLowerCase())) {
+    if (!hosts.has((req.headers.host ?? '').toLowerCase())) {
       sendJson(res, 421, { error: 'Unknown host.' });
       return;
     }
@@ -218,12 +218,13 @@ export async function startPlayground(options: PlaygroundOptions): Promise<Playg
     server.listen(options.port, options.host, () => resolve());
   });
   const { port, address } = server.address() as AddressInfo;
-  hosts = allowedHosts({
+  const names = allowedHosts({
     bindHost: options.host,
     boundAddress: address,
     port,
     ...(options.publicHosts && { publicHosts: options.publicHosts }),
   });
+  for (const name of names) hosts.add(name);
   const shown = options.host.includes(':') ? `[${options.host}]` : options.host;
   const closed = new Promise<void>((resolve) => server.once('close', resolve));
 
