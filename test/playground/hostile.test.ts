@@ -152,6 +152,17 @@ describe('playground event backlog', () => {
 });
 
 describe('playground server bounds', () => {
+  it('answers a request target that is no URL (`//`) instead of crashing', async () => {
+    const playground = await start();
+    try {
+      const port = Number(new URL(playground.url).port);
+      assert.equal(await statusFor(port, `127.0.0.1:${port}`, '//'), 400);
+      assert.equal(await statusFor(port, `127.0.0.1:${port}`, '/'), 200);
+    } finally {
+      await playground.close();
+    }
+  });
+
   it('closes a connection whose headers never finish', async () => {
     const playground = await start({ limits: { headersTimeoutMs: 200 } });
     try {

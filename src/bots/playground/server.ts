@@ -188,7 +188,14 @@ export async function startPlayground(options: PlaygroundOptions): Promise<Playg
   // Timeouts are enforced on this tick; Node's default (30 s) would let a slow client linger.
   const checkEvery = Math.min(1000, limits.headersTimeoutMs);
   const server = createServer({ connectionsCheckingInterval: checkEvery }, (req, res) => {
-    const url = new URL(req.url ?? '/', 'http://playground');
+    // Only the path matters; a target such as `//` is no URL at all and must not throw here,
+    // where nothing would catch it (fuzzing found that one).
+    const target = req.url?.startsWith('/') ? `http://playground${req.url}` : '';
+    if (!URL.canParse(target)) {
+      sendJson(res, 400, { error: 'Bad request.' });
+      return;
+    }
+    const url = new URL(target);
     // DNS rebinding: a hostile name resolving to this server must not reach the page or API.
     if (!hosts.has((req.headers.host ?? '').toLowerCase())) {
       sendJson(res, 421, { error: 'Unknown host.' });
