@@ -16,9 +16,11 @@ import {
   defaultWeights,
   readManifest,
   type EncoderManifest,
+  type Manifest,
   type FileEntry,
   type StyleManifest,
 } from './manifest.ts';
+import { verifyPack } from './store.ts';
 import { writePack } from './write.ts';
 
 /** Where a pack came from, recorded in its manifest. */
@@ -27,6 +29,21 @@ export interface Provenance {
   licence: string;
   demo: boolean;
 }
+
+/**
+ * Runs `models verify` on the written pack before it is renamed into place. Imports of files
+ * from elsewhere (official checkpoints) do; demo packs, which Pastiche makes itself, skip the
+ * forward passes and keep the file checks every commit does.
+ */
+export interface WriteOptions {
+  runGraphs?: boolean;
+}
+
+const verifyBeforeRename =
+  (options: WriteOptions) =>
+  async (dir: string, manifest: Manifest): Promise<void> => {
+    if (options.runGraphs) await verifyPack({ dir, manifest });
+  };
 
 export interface EncoderSource {
   /** pSp's state dict: `encoder.*`, and `decoder.style.*` (the FFHQ mapping network). */
@@ -66,6 +83,7 @@ export async function writeEncoderPack(
   name: string,
   source: EncoderSource,
   provenance: Provenance,
+  options: WriteOptions = {},
 ): Promise<EncoderManifest> {
   return writePack(out, name, async (w) => {
     const p = new Params(source.stateDict, source.file);
@@ -81,15 +99,18 @@ export async function writeEncoderPack(
     const { styleDim } = buildMapping(mapping, mappingParams);
     w.saveGraph('mapping', mapping);
     p.expect('decoder.style.1.weight', 'style dim', styleDim, layout.styleDim);
-    return w.commit<EncoderManifest>({
-      kind: 'encoder',
-      name,
-      ...provenance,
-      nLatent: layout.nLatent,
-      styleDim: layout.styleDim,
-      inputSize: ENCODER_INPUT_SIZE,
-      mappingDigest: mappingDigest(mappingParams),
-    });
+    return w.commit<EncoderManifest>(
+      {
+        kind: 'encoder',
+        name,
+        ...provenance,
+        nLatent: layout.nLatent,
+        styleDim: layout.styleDim,
+        inputSize: ENCODER_INPUT_SIZE,
+        mappingDigest: mappingDigest(mappingParams),
+      },
+      verifyBeforeRename(options),
+    );
   });
 }
 
@@ -160,6 +181,7 @@ export async function writeStylePack(
   encoderPack: string,
   source: StyleSource,
   provenance: Provenance,
+  options: WriteOptions = {},
 ): Promise<StyleManifest> {
   return writePack(out, name, async (w) => {
     const p = new Params(source.generator, source.generatorFile);
@@ -196,22 +218,25 @@ export async function writeStylePack(
 
     w.writeFile('codes.bin', codeTable(source, layout.nLatent, layout.styleDim));
     w.writeFile('noise.bin', noiseBuffers(p, layout.noiseSizes));
-    return w.commit<StyleManifest>({
-      kind: 'style',
-      name,
-      ...provenance,
-      encoder: encoderPack,
-      nLatent: layout.nLatent,
-      styleDim: layout.styleDim,
-      size: layout.size,
-      nStructure: layout.nStructure,
-      noiseSizes: layout.noiseSizes,
-      exemplars: [...source.codes.keys()],
-      codeTable: source.codeTable,
-      defaults: defaultWeights(name, layout.nLatent, layout.nStructure),
-      hasSampler: source.sampler !== undefined,
-      ownMapping,
-      ...(samplerZDim === undefined ? {} : { samplerZDim }),
-    });
+    return w.commit<StyleManifest>(
+      {
+        kind: 'style',
+        name,
+        ...provenance,
+        encoder: encoderPack,
+        nLatent: layout.nLatent,
+        styleDim: layout.styleDim,
+        size: layout.size,
+        nStructure: layout.nStructure,
+        noiseSizes: layout.noiseSizes,
+        exemplars: [...source.codes.keys()],
+        codeTable: source.codeTable,
+        defaults: defaultWeights(name, layout.nLatent, layout.nStructure),
+        hasSampler: source.sampler !== undefined,
+        ownMapping,
+        ...(samplerZDim === undefined ? {} : { samplerZDim }),
+      },
+      verifyBeforeRename(options),
+    );
   });
 }

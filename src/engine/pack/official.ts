@@ -84,6 +84,7 @@ async function importEncoder(file: string, out: string): Promise<Manifest> {
         file,
       },
       { sources, licence: OFFICIAL_LICENCE, demo: false },
+      { runGraphs: true },
     );
   });
 }
@@ -133,6 +134,7 @@ async function importStyle(dir: string, name: string, out: string): Promise<Mani
           codeTable: table,
         },
         { sources, licence: OFFICIAL_LICENCE, demo: false },
+        { runGraphs: true },
       );
     } finally {
       sampler?.close();

@@ -109,8 +109,15 @@ export class PackWriter {
     writeFileSync(join(this.dir, name), data);
   }
 
-  /** Checksums every file, writes the manifest and moves the pack into place (replacing any). */
-  async commit<M extends Manifest>(draft: Omit<M, 'files' | 'createdAt' | 'format'>): Promise<M> {
+  /**
+   * Checksums every file, writes the manifest, checks the pack ({@link checkPackFiles}, then
+   * `verify` when given, e.g. one forward pass of each graph) and only then moves it into place
+   * (replacing any): a pack that fails its check is never installed.
+   */
+  async commit<M extends Manifest>(
+    draft: Omit<M, 'files' | 'createdAt' | 'format'>,
+    verify?: (dir: string, manifest: Manifest) => Promise<void>,
+  ): Promise<M> {
     const files: FileEntry[] = [];
     for (const name of readdirSync(this.dir).sort())
       files.push(await describeFile(join(this.dir, name), name));
@@ -121,7 +128,8 @@ export class PackWriter {
       files,
     } as unknown as M;
     writeFileSync(join(this.dir, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
-    checkPackFiles(this.dir);
+    const checked = checkPackFiles(this.dir);
+    await verify?.(this.dir, checked);
     const target = join(this.root, this.name);
     const old = `${this.dir}.old`;
     if (existsSync(target)) renameSync(target, old);
