@@ -95,7 +95,8 @@ const n = style.manifest.nLatent;
 for (const batch of [1, 2, 4]) {
   const item = {
     content: style.exemplar(0),
-    exstyle: await style.map(style.exemplar(1)),
+    contentIsW: false,
+    exstyle: await style.extrinsic(style.exemplar(1)),
     weights: new Array<number>(n).fill(0.6),
     truncation: 0.7,
   };

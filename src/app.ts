@@ -196,6 +196,7 @@ export function createEngine(config: Config): Promise<Engine> {
     maxQueue: engine.maxQueue,
     jobTimeoutMs: engine.jobTimeoutS * 1000,
     maxBatch: engine.maxBatch,
+    encoder: engine.encoder,
     photo: { ...config.photo },
     face: { minFaceSize: config.face.minSize },
   });

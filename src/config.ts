@@ -34,6 +34,8 @@ const schema = z.strictObject({
     jobTimeoutS: z.number().positive(),
     maxBatch: positive,
     warmup: z.boolean(),
+    /** The encoder for requests that name none: `style` (z+) or `identity` (W+). */
+    encoder: z.enum(['style', 'identity']),
   }),
   /** BullMQ on Redis, for `engine.mode: queue` (the bot) and `pastiche worker`. */
   queue: z.strictObject({

@@ -14,7 +14,7 @@ export const DEFAULT_MODELS_DIR = 'models';
 function describe(m: Manifest): string {
   const shape = `n=${m.nLatent} D=${m.styleDim}`;
   if (m.kind === 'encoder')
-    return `${m.name}  encoder + mapping  ${shape}${m.demo ? '  (demo)' : ''}`;
+    return `${m.name}  ${m.space} encoder + mapping  ${shape}${m.demo ? '  (demo)' : ''}`;
   const extras = [
     m.hasSampler ? 'sampler' : 'no sampler',
     m.ownMapping ? 'own mapping' : `uses ${m.encoder}`,
@@ -89,15 +89,21 @@ export function registerModels(program: Command): void {
     .option('--size <px>', '64, 256 or 1024', '256')
     .option('--seed <n>', 'weight seed', '0')
     .option('--out <dir>', 'where packs go', DEFAULT_MODELS_DIR)
-    .action(async (opts: { size: string; seed: string; out: string }) => {
+    .option('--wplus', 'also build the W+ (identity) encoder (default below 1024)')
+    .option('--no-wplus', 'skip the W+ encoder')
+    .action(async (opts: { size: string; seed: string; out: string; wplus?: boolean }) => {
       const size = Number(opts.size);
       if (size !== 64 && size !== 256 && size !== 1024) {
         program.error(`--size must be 64, 256 or 1024, not ${opts.size}`);
       }
       const packs = await timed('built', () =>
-        writeDemoPacks(opts.out, size as DemoSize, Number(opts.seed)),
+        writeDemoPacks(opts.out, size as DemoSize, {
+          seed: Number(opts.seed),
+          ...(opts.wplus !== undefined && { wPlus: opts.wplus }),
+        }),
       );
-      console.log(`  ${describe(packs.encoder)}\n  ${describe(packs.style)}`);
+      const built = [packs.encoder, packs.encoderWPlus, packs.style].filter((m) => m !== undefined);
+      console.log(built.map((m) => `  ${describe(m)}`).join('\n'));
       console.log(
         'Demo packs have random weights: their images are not portraits. See `models import`.',
       );

@@ -1,9 +1,14 @@
 /** `pastiche stylize <photo>`: one portrait from the command line. */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { extname } from 'node:path';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { Engine } from '../engine/engine.ts';
-import type { OutputFormat, StylizeRequest } from '../engine/request.ts';
+import {
+  encoderChoice,
+  type EncoderChoice,
+  type OutputFormat,
+  type StylizeRequest,
+} from '../engine/request.ts';
 import { DEFAULT_MODELS_DIR } from './models.ts';
 
 interface StylizeOptions {
@@ -13,6 +18,7 @@ interface StylizeOptions {
   structure?: string;
   color?: string;
   preserveColor?: boolean;
+  encoder?: EncoderChoice;
   truncation?: string;
   size?: string;
   noiseSeed?: string;
@@ -47,6 +53,12 @@ export function registerStylize(program: Command): void {
     .option('--structure <w>', 'structure weight 0–1')
     .option('--color <w>', 'colour weight 0–1')
     .option('--preserve-color', "keep the photo's colours")
+    .addOption(
+      new Option(
+        '--encoder <which>',
+        'style (z+, the default) or identity (the W+ encoder: keeps more of the face)',
+      ).choices(encoderChoice.options),
+    )
     .option('--truncation <t>', 'truncation 0–1')
     .option('--size <px>', 'output size (native or a power-of-two downscale)')
     .option('--noise-seed <seed>', 'fresh noise from a seed instead of the stored buffers')
@@ -77,6 +89,7 @@ export function registerStylize(program: Command): void {
           truncation: number(o.truncation),
           size: number(o.size),
           preserveColor: o.preserveColor ?? false,
+          ...(o.encoder !== undefined && { encoder: o.encoder }),
           format,
           ...(o.noiseSeed !== undefined && { noiseSeed: o.noiseSeed }),
         });

@@ -12,11 +12,12 @@ import {
   allowedSizes,
   parseRequest,
   slotWeights,
+  type EncoderChoice,
   type ParsedRequest,
   type StylizeRequest,
 } from './request.ts';
 import { ModelPool } from './runtime/pool.ts';
-import type { GenerateInput, LoadedStyle } from './runtime/loaded.ts';
+import type { GenerateInput, LoadedEncoder, LoadedStyle } from './runtime/loaded.ts';
 import type { TensorData } from './runtime/session.ts';
 import { warmUpFaces } from './face/index.ts';
 import { encodeFace, type FaceInfo, type FaceOptions, type PhotoLimits } from './photo.ts';
@@ -51,6 +52,8 @@ export interface StylizeResult {
   weights: number[];
   truncation: number;
   preserveColor: boolean;
+  /** The encoder that made the photo's content code (absent for a random face). */
+  encoder?: EncoderChoice;
   noiseSeed?: string;
   /** True when the photo's content code came from the cache (the encoder did not run). */
   cacheHit: boolean;
@@ -59,11 +62,21 @@ export interface StylizeResult {
   timings: Timings;
 }
 
+interface Content {
+  code: Float32Array;
+  /** The encoder that made `code`; none for a random face (a z code). */
+  encoder?: EncoderChoice;
+  isW: boolean;
+  photoKey?: string;
+  face?: FaceInfo;
+  cacheHit: boolean;
+}
+
 interface Prepared {
   req: ParsedRequest;
   style: LoadedStyle;
   size: number;
-  content: { code: Float32Array; photoKey?: string; face?: FaceInfo; cacheHit: boolean };
+  content: Content;
   used: StyleUsed;
   input: GenerateInput;
   timings: Timings;
@@ -85,6 +98,8 @@ export interface EngineOptions {
   jobTimeoutMs?: number;
   /** Generator calls merged into one batch at most (1 disables batching). */
   maxBatch?: number;
+  /** The encoder for requests that do not name one (default `style`). */
+  encoder?: EncoderChoice;
   photo?: PhotoLimits;
   face?: FaceOptions;
 }
@@ -160,8 +175,10 @@ export class Engine {
 
   /** Loads a style (and its encoder) and the face models ahead of the first request. */
   async preload(pack: string): Promise<void> {
-    await this.pool.style(pack);
+    const style = await this.pool.style(pack);
     await warmUpFaces(this.options.face);
+    // The default encoder too, so the first photo does not wait for its gigabyte of weights.
+    if (this.options.encoder === 'identity') await this.pool.identityEncoder(style);
   }
 
   /**
@@ -265,14 +282,11 @@ export class Engine {
     ctx.signal.throwIfAborted();
     const content = await this.content(req, style, ctx, time);
     const exstyle = await this.exstyle(req, style, ctx, time);
-    if (req.preserveColor) {
-      // Keep the photo's colours: the exemplar's colour rows become the photo's own (z+).
-      const from = m.nStructure * m.styleDim;
-      exstyle.code.set(content.code.subarray(from), from);
-    }
     const weights = slotWeights(req, m.defaults, m.nLatent, m.nStructure);
     const truncation = req.truncation ?? m.defaults.truncation;
-    const mapped = await time('map', () => style.map(exstyle.code));
+    const contentIsW = content.isW;
+    const keepColour = req.preserveColor ? { content: content.code, contentIsW } : undefined;
+    const mapped = await time('map', () => style.extrinsic(exstyle.code, keepColour));
     ctx.signal.throwIfAborted();
     return {
       req,
@@ -280,7 +294,7 @@ export class Engine {
       size,
       content,
       used: exstyle.used,
-      input: { content: content.code, exstyle: mapped, weights, truncation },
+      input: { content: content.code, contentIsW, exstyle: mapped, weights, truncation },
       timings,
     };
   }
@@ -307,6 +321,7 @@ export class Engine {
       weights: [...p.input.weights],
       truncation: p.input.truncation,
       preserveColor: p.req.preserveColor,
+      ...(p.content.encoder && { encoder: p.content.encoder }),
       ...(p.req.noiseSeed !== undefined && { noiseSeed: p.req.noiseSeed }),
       cacheHit: p.content.cacheHit,
       batchSize,
@@ -314,40 +329,48 @@ export class Engine {
     };
   }
 
-  /** The content code: from the cache, the encoder, or a random face. */
+  /** The content code: from the cache, the chosen encoder, or a random face. */
   private async content(
     req: ParsedRequest,
     style: LoadedStyle,
     ctx: JobContext,
     time: <T>(stage: keyof Timings, step: () => Promise<T> | T) => Promise<T>,
-  ): Promise<{ code: Float32Array; photoKey?: string; face?: FaceInfo; cacheHit: boolean }> {
+  ): Promise<Content> {
     const { nLatent: n, styleDim: d } = style.manifest;
     if (req.face.kind === 'random') {
       // The reference's random portrait: one z, repeated over every slot (mapping is row-wise).
       const z = createRng(`face:${req.face.seed}`).fillNormal(new Float32Array(d));
       const code = new Float32Array(n * d);
       for (let k = 0; k < n; k++) code.set(z, k * d);
-      return { code, cacheHit: false };
+      return { code, isW: false, cacheHit: false };
     }
-    const checksum = encoderChecksum(style);
+    const choice = req.encoder ?? this.options.encoder ?? 'style';
+    const encoder =
+      choice === 'identity'
+        ? await time('load', () => this.pool.identityEncoder(style))
+        : style.encoder;
+    const isW = encoder.space === 'w+';
+    // The checksum names the encoder's weights, so z+ and W+ codes of one photo never mix.
+    const checksum = encoderChecksum(encoder);
     const key = req.face.kind === 'photo' ? sha256(req.face.bytes) : req.face.key;
+    const made = { encoder: choice, isW, photoKey: key };
     // Checked against this pack: an entry of another shape (or damaged) is dropped, a miss.
     const cached = await this.cache.getContent(key, checksum, { nLatent: n, styleDim: d });
     if (cached) {
       // Store it again under this user too, so their forget() removes it even if another user
       // sent the same bytes first (it also restarts the TTL of a photo in use).
       await this.cache.setContent(key, checksum, cached, req.userId);
-      return { code: cached.code, photoKey: key, face: cached.alignment, cacheHit: true };
+      return { ...made, code: cached.code, face: cached.alignment, cacheHit: true };
     }
     if (req.face.kind === 'cached-photo') throw new UserError('photo-expired', key);
-    const encoded = await encodeFace(req.face.bytes, style.encoder, ctx, time, this.options);
+    const encoded = await encodeFace(req.face.bytes, encoder, ctx, time, this.options);
     await this.cache.setContent(
       key,
       checksum,
       { code: encoded.code, nLatent: n, styleDim: d, alignment: encoded.face },
       req.userId,
     );
-    return { code: encoded.code, photoKey: key, face: encoded.face, cacheHit: false };
+    return { ...made, code: encoded.code, face: encoded.face, cacheHit: false };
   }
 
   /** The exemplar's z+ code and how to describe it; a copy the caller may modify. */
@@ -384,7 +407,8 @@ export class Engine {
       case 'image':
       case 'cached-image': {
         const key = choice.kind === 'image' ? sha256(choice.image) : choice.key;
-        const checksum = encoderChecksum(style);
+        // Exemplar codes are z+ (the style's mapping maps them), so the style's own encoder.
+        const checksum = encoderChecksum(style.encoder);
         const shape = { nLatent: m.nLatent, styleDim: m.styleDim };
         let code = (await this.cache.getStyleCode(`${checksum}:${key}`, shape))?.code;
         if (!code) {
@@ -399,8 +423,8 @@ export class Engine {
 }
 
 /** Identifies the encoder weights, so cached codes never outlive the encoder that made them. */
-function encoderChecksum(style: LoadedStyle): string {
-  const files = style.encoder.manifest.files;
+function encoderChecksum(encoder: LoadedEncoder): string {
+  const files = encoder.manifest.files;
   return (
     files.find((f) => f.name === 'encoder.onnx.data')?.sha256 ?? files.map((f) => f.sha256).join('')
   );

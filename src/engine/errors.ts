@@ -14,6 +14,7 @@ export type UserErrorCode =
   | 'unknown-style'
   | 'unknown-exemplar'
   | 'no-sampler'
+  | 'no-identity-encoder'
   | 'photo-expired'
   | 'bad-option'
   | 'cancelled'
@@ -47,6 +48,8 @@ const MESSAGES: Record<UserErrorCode, string> = {
     'That style has no exemplar by that name or number. Use `style list` to see them.',
   'no-sampler':
     "That style can't make random styles (it has no sampler). Pick an exemplar instead.",
+  'no-identity-encoder':
+    "The identity encoder isn't installed for that style. Try again with the style encoder.",
   'photo-expired': "I don't have that photo any more (cached photos expire). Send it again.",
   'bad-option': 'One of the options is out of range.',
   cancelled: 'Cancelled.',

@@ -39,6 +39,13 @@ export const faceChoice = z.discriminatedUnion('kind', [
 ]);
 export type FaceChoice = z.infer<typeof faceChoice>;
 
+/**
+ * Which encoder turns the photo into a content code: `style` (DualStyleGAN's z+ encoder, the
+ * reference default) or `identity` (the W+ pSp encoder: "may better preserve the face").
+ */
+export const encoderChoice = z.enum(['style', 'identity']);
+export type EncoderChoice = z.infer<typeof encoderChoice>;
+
 export const stylizeRequest = z.object({
   userId: z.string().min(1),
   face: faceChoice,
@@ -48,6 +55,8 @@ export const stylizeRequest = z.object({
   /** All per-slot weights at once (overrides structure and colour). */
   weights: z.array(unit).optional(),
   preserveColor: z.boolean().default(false),
+  /** Default: the engine's (`engine.encoder` in the configuration). */
+  encoder: encoderChoice.optional(),
   truncation: unit.optional(),
   /** Output side; the model's native size or a downscale. */
   size: z.number().int().positive().optional(),

@@ -118,7 +118,7 @@ describe('commands: limits', { timeout: 300_000 }, () => {
   });
 
   it('keeps the counters in Redis when the store is Redis', async () => {
-    // .ci/run provides redis-server; without it this test must fail, not pass silently.
+    // npm test's pretest starts redis-server; without it this test must fail, not pass silently.
     assert.equal(
       spawnSync('redis-server', ['--version']).status,
       0,

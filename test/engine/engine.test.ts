@@ -127,6 +127,27 @@ describe('engine', { timeout: 300_000 }, () => {
     assert.deepEqual(again.image.bytes, first.image.bytes);
   });
 
+  it('encodes with the identity (W+) encoder on request, cached apart from the style encoder', async () => {
+    const z = await engine.stylize(request());
+    assert.equal(z.encoder, 'style');
+    const w = await engine.stylize(request({ encoder: 'identity' }));
+    assert.equal(w.encoder, 'identity');
+    assert.equal(w.cacheHit, false, 'the z+ code cached for this photo is not its W+ code');
+    assert.notDeepEqual(w.image.bytes, z.image.bytes);
+    const again = await engine.stylize(
+      request({ encoder: 'identity', face: { kind: 'cached-photo', key: w.photoKey! } }),
+    );
+    assert.equal(again.cacheHit, true);
+    assert.deepEqual(again.image.bytes, w.image.bytes);
+    const preserved = await engine.stylize(request({ encoder: 'identity', preserveColor: true }));
+    assert.notDeepEqual(preserved.image.bytes, w.image.bytes);
+    // A random face has no photo to encode: the option does not apply.
+    const random = await engine.stylize(
+      request({ encoder: 'identity', face: { kind: 'random', seed: 'x' } }),
+    );
+    assert.equal(random.encoder, undefined);
+  });
+
   it('finds faces the reference misses: tilted and small photos', async () => {
     for (const name of ['astronaut_rotated.png', 'astronaut_small.png']) {
       const result = await engine.stylize(request({ face: { kind: 'photo', bytes: photo(name) } }));
@@ -246,6 +267,36 @@ describe('engine timeouts', () => {
         }),
         'timeout',
       );
+    } finally {
+      await engine.close();
+    }
+  });
+});
+
+describe('engine default encoder', () => {
+  it('applies engine.encoder to requests that name none; without a W+ pack says so', async () => {
+    const models = tempDir('identity');
+    await writeDemoPacks(models, 64, { wPlus: false });
+    const engine = await Engine.create({
+      modelsDir: models,
+      cacheUrl: 'memory',
+      warmup: false,
+      encoder: 'identity',
+    });
+    const ask = (extra: Partial<StylizeRequest> = {}) =>
+      engine.stylize({
+        userId: 'u',
+        face: { kind: 'photo', bytes: astronaut },
+        style: { kind: 'exemplar', pack: PACK },
+        ...extra,
+      });
+    try {
+      await assertUserError(engine.preload(PACK), 'no-identity-encoder');
+      await assertUserError(ask(), 'no-identity-encoder');
+      assert.equal((await ask({ encoder: 'style' })).encoder, 'style');
+      // Installing the W+ pack later is enough: styles name their z+ encoder only.
+      await writeDemoPacks(models, 64, { wPlus: true });
+      assert.equal((await ask()).encoder, 'identity');
     } finally {
       await engine.close();
     }

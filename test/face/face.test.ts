@@ -20,7 +20,7 @@ import {
 
 // The acceptance bar of the engine issue: quads within 3% of their size, crops within 8 grey
 // levels. Only dlib's own landmarks get there (face-api's alone land 1.5–4% off, measured), so
-// the model is required here: .ci/run installs it. Without it the product falls back, tested below.
+// the model is required here: npm test's pretest installs it. Without it the product falls back, tested below.
 const sp = await loadShapePredictor(DEFAULT_LANDMARK_MODEL);
 const QUAD_BAR = 3;
 const CROP_BAR = 8;

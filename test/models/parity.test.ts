@@ -1,6 +1,8 @@
 /**
  * Parity with the reference implementation: the fixture checkpoints are imported with the CLI
- * and every golden case of cases.json runs through onnxruntime-node.
+ * and every golden case of cases.json runs through onnxruntime-node; the generator cases through
+ * the production path (LoadedStyle.extrinsic for mapping and preserve colour, then generate).
+ * The W+ encoder's cases are in wplus.test.ts.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -8,7 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import { readNpy } from '../../src/engine/checkpoint/npy.ts';
 import { Model, type TensorData } from '../../src/engine/runtime/session.ts';
-import { storedNoise, type NoiseFeeds } from '../../src/engine/pack/noise.ts';
+import { LoadedEncoder, LoadedStyle } from '../../src/engine/runtime/loaded.ts';
 import { openPack } from '../../src/engine/pack/store.ts';
 import { TINY, parity, pastiche, tempDir } from '../helpers/packs.ts';
 
@@ -56,23 +58,26 @@ function assertParity(
 describe('parity with the reference DualStyleGAN (reference-tiny64)', () => {
   const out = tempDir('parity');
   const models: Record<string, Model> = {};
-  let noise: NoiseFeeds = {};
+  let encoderPack: LoadedEncoder;
+  let style: LoadedStyle;
 
   before(async () => {
     await pastiche('models', 'import', join(TINY, 'checkpoint'), '--out', out);
     const encoder = openPack(out, 'encoder').dir;
     const cartoon = openPack(out, 'cartoon').dir;
-    const manifest = openPack(out, 'cartoon').manifest;
-    // The golden vectors use the checkpoint's stored noise buffers (randomize_noise=False).
-    if (manifest.kind === 'style') noise = storedNoise(cartoon, manifest.noiseSizes);
     models.encoder = await Model.load(join(encoder, 'encoder.onnx'));
     // The fixture's generator has a mapping network of its own (it differs from pSp's decoder).
     models.mapping = await Model.load(join(cartoon, 'mapping.onnx'));
-    models.generator = await Model.load(join(cartoon, 'generator.onnx'));
     models.sampler = await Model.load(join(cartoon, 'sampler.onnx'));
+    // The golden vectors use the checkpoint's stored noise buffers (randomize_noise=False), as
+    // LoadedStyle.generate does without a noise seed.
+    encoderPack = await LoadedEncoder.load(openPack(out, 'encoder'), {});
+    style = await LoadedStyle.load(openPack(out, 'cartoon'), encoderPack, {});
   });
   after(async () => {
     for (const m of Object.values(models)) await m.dispose();
+    await style.dispose();
+    await encoderPack.dispose();
   });
 
   it('imports every dimension from the checkpoint', () => {
@@ -126,27 +131,24 @@ describe('parity with the reference DualStyleGAN (reference-tiny64)', () => {
       const content = golden(c.instyle);
       const [b, n, d] = content.dims as [number, number, number];
       const codes = table(c.exstyle_table);
-      const exstyle = new Float32Array(b * n * d);
-      c.exstyle_keys.forEach((key, i) => {
-        const code = codes.get(key);
-        assert.ok(code, `no exemplar ${key}`);
-        exstyle.set(code, i * n * d);
-        // preserve_color keeps the photo's colour: copy the content code's colour rows (z+).
-        if (c.preserve_color) {
-          exstyle.set(content.data.subarray((i * n + 7) * d, (i + 1) * n * d), (i * n + 7) * d);
-        }
-      });
-      const { w } = await models.mapping!.run({ z: { dims: [b * n, d], data: exstyle } });
-      const weights = new Float32Array(b * n);
-      for (let i = 0; i < b; i++) weights.set(c.interp_weights, i * n);
-      const { image } = await models.generator!.run({
-        content,
-        exstyle: { dims: [b, n, d], data: w!.data },
-        weights: { dims: [b, n], data: weights },
-        truncation: { dims: [b], data: new Float32Array(b).fill(c.truncation) },
-        ...noise,
-      });
-      assertParity(t, image, golden(c.output), c.name);
+      const batch = await Promise.all(
+        c.exstyle_keys.map(async (key, i) => {
+          const exemplar = codes.get(key);
+          assert.ok(exemplar, `no exemplar ${key}`);
+          const face = content.data.slice(i * n * d, (i + 1) * n * d);
+          // preserve_color: the content code's colour rows replace the exemplar's (z+).
+          const keepColour = c.preserve_color ? { content: face, contentIsW: false } : undefined;
+          return {
+            content: face,
+            contentIsW: false,
+            exstyle: await style.extrinsic(exemplar, keepColour),
+            weights: c.interp_weights,
+            truncation: c.truncation,
+          };
+        }),
+      );
+      assert.equal(batch.length, b);
+      assertParity(t, await style.generate(batch), golden(c.output), c.name);
     });
   }
 

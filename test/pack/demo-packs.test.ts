@@ -3,7 +3,7 @@
  * result must have the official architecture and run a full-size forward pass.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { openPack } from '../../src/engine/pack/store.ts';
@@ -38,10 +38,21 @@ describe('models demo', () => {
     await pastiche('models', 'demo', '--size', '64', '--out', out);
     const { stdout } = await pastiche('models', 'list', '--dir', out);
     assert.match(stdout, /^demo-64 {2}64px {2}8 exemplars {2}n=10 D=64/m);
-    assert.match(stdout, /^demo-64-encoder /m);
-    const verify = await pastiche('models', 'verify', 'demo-64', 'demo-64-encoder', '--dir', out);
+    assert.match(stdout, /^demo-64-encoder {2}z\+ encoder/m);
+    // Below 1024 the demo includes a W+ ("identity") encoder, so every option can be tried.
+    assert.match(stdout, /^demo-64-encoder-wplus {2}w\+ encoder/m);
+    const verify = await pastiche(
+      'models',
+      'verify',
+      'demo-64',
+      'demo-64-encoder',
+      'demo-64-encoder-wplus',
+      '--dir',
+      out,
+    );
     assert.match(verify.stdout, /demo-64: \d+ files match, ran generator, sampler/);
     assert.match(verify.stdout, /demo-64-encoder: \d+ files match, ran encoder, mapping/);
+    assert.match(verify.stdout, /demo-64-encoder-wplus: \d+ files match, ran encoder, mapping/);
   });
 
   it(
@@ -50,6 +61,7 @@ describe('models demo', () => {
     async () => {
       const out = tempDir('demo1024');
       await pastiche('models', 'demo', '--size', '1024', '--out', out);
+      assert.ok(!existsSync(join(out, 'demo-1024-encoder-wplus')), 'no second 1 GB encoder');
       const m = openPack(out, 'demo-1024').manifest;
       assert.equal(m.kind, 'style');
       const official = officialGenerator();

@@ -97,7 +97,7 @@ describe('playground in Chromium', () => {
   const log: string[] = [];
 
   before(async () => {
-    // .ci/run installs Debian's chromium: without it the browser test fails rather than skips.
+    // npm test's pretest (test/prereqs.sh) installs Debian's chromium: without it this fails, not skips.
     assert.equal(chromiumMissing, undefined, chromiumMissing);
     models = await mkdtemp(join(tmpdir(), 'pastiche-playground-'));
     // Installed beforehand, so the app finds a pack and never tries to download one.

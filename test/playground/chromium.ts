@@ -1,5 +1,5 @@
 /**
- * Debian's Chromium driven by playwright-core (no browser download: `.ci/run` installs the
+ * Debian's Chromium driven by playwright-core (no browser download: `npm test`'s pretest installs the
  * `chromium` package). Each launch gets a fresh profile, so no state leaks between runs.
  */
 import { existsSync } from 'node:fs';
@@ -13,7 +13,7 @@ export const CHROMIUM = '/usr/bin/chromium';
 /** Why the browser tests cannot run here, if they cannot. */
 export const chromiumMissing = existsSync(CHROMIUM)
   ? undefined
-  : `${CHROMIUM} is missing (apt-get install chromium; .ci/run does)`;
+  : `${CHROMIUM} is missing (apt-get install chromium; npm test's pretest does when it can)`;
 
 export interface Browser {
   context: BrowserContext;

@@ -60,30 +60,65 @@ export const uploadedFile = (file: TestFile) => ({
 });
 
 export interface PostedResult {
-  /** files.completeUploadExternal's arguments: channel_id, thread_ts, initial_comment, files. */
-  complete: Record<string, unknown>;
+  /** The result message's text: the asker's mention and the parameters used. */
+  text: string;
+  /** The thread it was posted in, if any. */
+  threadTs: string | undefined;
   /** The uploaded bytes. */
   bytes: Uint8Array;
-  /** The `ts` of the message sharing the file (what reactions refer to). */
+  /** The uploaded file's id (named by the message's image block). */
+  fileId: string;
+  /** The result message's `ts` (what reactions and buttons refer to). */
   ts: string;
   channel: string;
+  blocks: Block[];
 }
 
+export interface Block {
+  type: string;
+  block_id?: string;
+  slack_file?: { id: string };
+  elements?: { type: string; action_id?: string; value?: string; text?: unknown }[];
+  text?: { text: string };
+  accessory?: { action_id?: string; value?: string };
+}
+
+/** The image block's file id, if `args` is a message with one. */
+export const imageFileOf = (args: Record<string, unknown>): string | undefined =>
+  (args.blocks as Block[] | undefined)?.find((b) => b.type === 'image')?.slack_file?.id;
+
 /**
- * Waits for the next result after call index `from`: the three upload steps, then the share
- * found through files.info and the seeded 🎲 reaction.
+ * Waits for the next result after call index `from`: the upload (getUploadURLExternal, the
+ * bytes, completeUploadExternal without a channel), then the message whose image block names
+ * the file, as Slack accepted it.
  */
 export async function nextResult(fake: FakeSlack, from: number): Promise<PostedResult> {
   const url = await fake.waitFor('files.getUploadURLExternal', undefined, { from });
   const complete = await fake.waitFor('files.completeUploadExternal', undefined, { from });
+  assert.equal(complete.args.channel_id, undefined, 'uploaded without a channel');
   const fileId = (complete.args.files as { id: string }[])[0]!.id;
   assert.ok(Number(url.args.length) > 0, 'getUploadURLExternal gets the length');
   const bytes = fake.uploads.get(fileId);
   assert.ok(bytes, 'the bytes were POSTed to the upload URL');
-  const channel = String(complete.args.channel_id);
-  const reaction = await fake.waitFor('reactions.add', (a) => a.channel === channel, { from });
-  assert.equal(reaction.args.name, 'game_die');
-  return { complete: complete.args, bytes, ts: String(reaction.args.timestamp), channel };
+  const post = await fake.waitFor('chat.postMessage', (a) => imageFileOf(a) === fileId, {
+    from,
+  });
+  // The first post may be refused while Slack processes the file; the accepted one follows.
+  const accepted = post.result.ok
+    ? post
+    : await fake.waitFor('chat.postMessage', (a) => imageFileOf(a) === fileId && a !== post.args, {
+        from,
+      });
+  assert.equal(accepted.result.ok, true, `result post: ${JSON.stringify(accepted.result)}`);
+  return {
+    text: String(accepted.args.text),
+    threadTs: accepted.args.thread_ts as string | undefined,
+    bytes,
+    fileId,
+    ts: String(accepted.result.ts),
+    channel: String(accepted.args.channel),
+    blocks: accepted.args.blocks as Block[],
+  };
 }
 
 /** True for JPEG bytes. */
@@ -97,4 +132,66 @@ export function textsSince(fake: FakeSlack, from: number, responsesFrom = 0): st
     .filter((t): t is string => typeof t === 'string');
   const responses = fake.responses.slice(responsesFrom).map((r) => String(r.text));
   return [...texts, ...responses];
+}
+
+/** A click on a message's button, as Slack posts it (`block_actions`). */
+export function buttonClick(fields: {
+  user: string;
+  channel: string;
+  message: { ts: string; thread_ts?: string };
+  actionId: string;
+  value: string;
+  responseUrl: string;
+}): [string, string] {
+  return payloadRequest({
+    type: 'block_actions',
+    team: { id: TEAM, domain: 'example' },
+    user: { id: fields.user, username: fields.user, name: fields.user, team_id: TEAM },
+    api_app_id: 'A1',
+    token: 'legacy-verification-token',
+    trigger_id: `trigger-${Math.random()}`,
+    container: {
+      type: 'message',
+      message_ts: fields.message.ts,
+      channel_id: fields.channel,
+      is_ephemeral: false,
+    },
+    channel: { id: fields.channel, name: 'general' },
+    message: { type: 'message', user: 'UBOT', bot_id: 'BBOT', text: '', ...fields.message },
+    response_url: fields.responseUrl,
+    actions: [
+      {
+        type: 'button',
+        action_id: fields.actionId,
+        block_id: 'b',
+        value: fields.value,
+        text: { type: 'plain_text', text: 'button' },
+        action_ts: `${Date.now() / 1000}`,
+      },
+    ],
+  });
+}
+
+/** A click on a button in the App Home tab (no channel, no response URL). */
+export function homeClick(user: string, actionId: string, value: string): [string, string] {
+  return payloadRequest({
+    type: 'block_actions',
+    team: { id: TEAM, domain: 'example' },
+    user: { id: user, username: user, name: user, team_id: TEAM },
+    api_app_id: 'A1',
+    token: 'legacy-verification-token',
+    trigger_id: `trigger-${Math.random()}`,
+    container: { type: 'view', view_id: 'VHOME' },
+    view: { id: 'VHOME', type: 'home', team_id: TEAM, blocks: [], state: { values: {} } },
+    actions: [
+      {
+        type: 'button',
+        action_id: actionId,
+        block_id: 'b',
+        value,
+        text: { type: 'plain_text', text: 'button' },
+        action_ts: `${Date.now() / 1000}`,
+      },
+    ],
+  });
 }

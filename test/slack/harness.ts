@@ -8,7 +8,10 @@ import { join } from 'node:path';
 import { createCommands, type Commands } from '../../src/commands/index.ts';
 import { startSlack, type SlackBot } from '../../src/bots/slack/index.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
-import { Engine } from '../../src/engine/engine.ts';
+import { EventEmitter } from 'node:events';
+import { Engine, type EngineApi, type StylizeResult } from '../../src/engine/engine.ts';
+import { UserError } from '../../src/engine/errors.ts';
+import type { JobEvents, JobHandle } from '../../src/engine/scheduler/types.ts';
 import { writeDemoPacks } from '../../src/engine/pack/demo-packs.ts';
 import { FIXTURES } from '../helpers/packs.ts';
 import { FakeSlack } from './fake-slack.ts';
@@ -31,19 +34,22 @@ export interface TestFile {
 export class Harness {
   readonly logs: string[] = [];
   #engine!: Engine;
+  /** While set, results of jobs submitted are held back until it resolves. */
+  #hold: Promise<void> | undefined;
   #bot!: SlackBot;
   commands!: Commands;
 
   private constructor(
     readonly fake: FakeSlack,
     readonly config: Config,
+    private readonly statusIntervalMs: number,
   ) {}
 
   /**
    * Demo packs, engine, commands, fake Slack and the app, in `dir`. Call {@link close} from the
    * suite's `after` (a hook registered inside `before` would run at once).
    */
-  static async start(dir: string): Promise<Harness> {
+  static async start(dir: string, { statusIntervalMs = 0 } = {}): Promise<Harness> {
     const models = join(dir, 'models');
     await writeDemoPacks(models, 64);
     const config = loadConfig({
@@ -56,7 +62,7 @@ export class Harness {
         PASTICHE_ENGINE_THREADS: '2',
       },
     });
-    const harness = new Harness(await FakeSlack.start(BOT_TOKEN), config);
+    const harness = new Harness(await FakeSlack.start(BOT_TOKEN), config, statusIntervalMs);
     for (const name of ['astronaut.png', 'no_face_cat.png']) {
       harness.fake.files.set(name, new Uint8Array(readFileSync(join(FIXTURES, 'alignment', name))));
     }
@@ -69,9 +75,27 @@ export class Harness {
     return `http://127.0.0.1:${this.#bot.port}/slack/events`;
   }
 
-  /** Sends a signed request to the app (or one signed as `signing` says). */
+  /** Sends a signed request to the app (or one signed as `signing` says, or retried). */
   send([body, type]: [string, string], signing: Partial<Signing> = {}) {
     return postSigned(this.url, body, type, { secret: SIGNING_SECRET, ...signing });
+  }
+
+  /** Waits until the app logged a line matching `pattern`. */
+  async logged(pattern: RegExp, timeoutMs = 30_000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const line = this.logs.find((l) => pattern.test(l));
+      if (line) return line;
+      if (Date.now() > deadline) throw new Error(`nothing logged matching ${pattern}`);
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+  }
+
+  /** A Slack Connect file as events carry it: its id only (files.info has the rest). */
+  connectFile(name: string): { id: string; file_access: 'check_file_info' } {
+    const id = `F_CONNECT_${name}`;
+    this.fake.connectFiles.set(id, { ...this.file(name), id, file_access: 'visible' });
+    return { id, file_access: 'check_file_info' };
   }
 
   file(name: string): TestFile {
@@ -84,6 +108,20 @@ export class Harness {
       size,
       url_private: url,
       url_private_download: url,
+    };
+  }
+
+  /**
+   * Holds back the results of jobs submitted from now on, so a test can act on a job that is
+   * still in progress (a 64 px job takes milliseconds). Cancelling a held job works as the
+   * scheduler's own cancel does. Returns the release.
+   */
+  holdJobs(): () => void {
+    let release = (): void => undefined;
+    this.#hold = new Promise<void>((resolve) => (release = resolve));
+    return () => {
+      this.#hold = undefined;
+      release();
     };
   }
 
@@ -104,8 +142,20 @@ export class Harness {
       cacheUrl: config.cache.url,
       threads: config.engine.threads,
     });
+    const engine = this.#engine;
+    const api: EngineApi = {
+      submit: (request) => {
+        const job = engine.submit(request);
+        return this.#hold ? held(job, this.#hold) : job;
+      },
+      stylize: (request) => engine.stylize(request),
+      styles: () => engine.styles(),
+      forget: (user) => engine.forget(user),
+      preload: (pack) => engine.preload(pack),
+      close: () => engine.close(),
+    };
     this.commands = await createCommands({
-      engine: this.#engine,
+      engine: api,
       config,
       onError: (e) => this.logs.push(String(e)),
     });
@@ -117,6 +167,7 @@ export class Harness {
       port: 0,
       host: '127.0.0.1',
       slackApiUrl: this.fake.apiUrl,
+      statusIntervalMs: this.statusIntervalMs,
       log: (line) => this.logs.push(line),
     });
   }
@@ -126,4 +177,35 @@ export class Harness {
     await this.commands.close();
     await this.#engine.close();
   }
+}
+
+/** `job`, its result held until `gate` opens; `cancel` ends it at once, as the scheduler's does. */
+function held(job: JobHandle<StylizeResult>, gate: Promise<void>): JobHandle<StylizeResult> {
+  const emitter = new EventEmitter<JobEvents<StylizeResult>>();
+  for (const event of ['queued', 'started', 'stage'] as const) {
+    job.on(event, (...args: unknown[]) => emitter.emit(event, ...(args as [never])));
+  }
+  let cancel = (): void => undefined;
+  const cancelled = new Promise<'cancelled'>((resolve) => (cancel = () => resolve('cancelled')));
+  let settled = false;
+  const result = (async () => {
+    try {
+      const value = await job.result;
+      if ((await Promise.race([gate, cancelled])) === 'cancelled') throw new UserError('cancelled');
+      return value;
+    } finally {
+      settled = true;
+    }
+  })();
+  result.catch(() => undefined);
+  return Object.assign(emitter, {
+    id: job.id,
+    result,
+    cancel: () => {
+      if (settled) return false;
+      job.cancel();
+      cancel();
+      return true;
+    },
+  });
 }

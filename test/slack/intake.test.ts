@@ -7,7 +7,15 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { tempDir } from '../helpers/packs.ts';
 import { Harness, PACK } from './harness.ts';
-import { isJpeg, nextResult, openedView, selected, uploadedFile, viewSubmission } from './flows.ts';
+import {
+  isJpeg,
+  nextResult,
+  openedView,
+  selected,
+  uploadedFile,
+  viewSubmission,
+  type Block,
+} from './flows.ts';
 import { commandRequest, eventRequest, payloadRequest, TEAM } from './signed.ts';
 
 describe('slack intake', { timeout: 180_000 }, () => {
@@ -120,10 +128,19 @@ describe('slack intake', { timeout: 180_000 }, () => {
     const result = await nextResult(h.fake, from);
     assert.ok(isJpeg(result.bytes));
     assert.equal(result.channel, 'C1');
-    assert.equal(result.complete.thread_ts, undefined);
-    const comment = String(result.complete.initial_comment);
-    assert.match(comment, /demo-64 · exemplar 2 \(demo-02\.jpg\) · structure 0\.5/);
-    assert.match(comment, /:game_die:.*:dna:.*:art:/);
+    assert.equal(result.threadTs, undefined);
+    assert.match(result.text, /demo-64 · exemplar 2 \(demo-02\.jpg\) · structure 0\.5/);
+    const buttons = result.blocks.find((b) => b.type === 'actions')?.elements ?? [];
+    assert.deepEqual(
+      buttons.map((b) => b.action_id),
+      [
+        'pastiche_reroll_style',
+        'pastiche_reroll_structure',
+        'pastiche_reroll_color',
+        'pastiche_delete',
+      ],
+    );
+    assert.match(JSON.stringify(result.blocks), /:game_die:.*:dna:.*:art:/);
     const deleted = await h.fake.waitFor('chat.delete', undefined, { from });
     assert.equal(deleted.args.ts, status.result.ts, 'the status message makes way for the result');
     const updates = h.fake.of('chat.update', from);
@@ -131,7 +148,9 @@ describe('slack intake', { timeout: 180_000 }, () => {
       updates.length > 0 && updates.every((u) => u.args.ts === status.result.ts),
       'one status message',
     );
-    assert.ok(h.fake.of('files.info', from).length >= 2, 'polled until the share appeared');
+    assert.equal(h.fake.of('files.info', from).length, 0, 'the ts came with the post: no polling');
+    const cancel = (status.args.blocks as Block[]).find((b) => b.type === 'actions');
+    assert.equal(cancel?.elements?.[0]?.action_id, 'pastiche_cancel', 'the status has Cancel');
   });
 
   it('offers the photo the user just shared in the channel, and uses it', async () => {
@@ -161,7 +180,7 @@ describe('slack intake', { timeout: 180_000 }, () => {
     await h.send(viewSubmission(view, 'U5', { offered: { offered: ticked } }));
     const result = await nextResult(h.fake, from);
     assert.equal(result.channel, 'C5');
-    assert.match(String(result.complete.initial_comment), /^<@U5> demo-64 · exemplar 0/);
+    assert.match(result.text, /^<@U5> demo-64 · exemplar 0/);
   });
 
   it('"Stylize photo" on a message offers its photo and answers in its thread', async () => {
@@ -201,8 +220,8 @@ describe('slack intake', { timeout: 180_000 }, () => {
     );
     const result = await nextResult(h.fake, from);
     assert.equal(result.channel, 'C2');
-    assert.equal(result.complete.thread_ts, message.ts);
-    assert.match(String(result.complete.initial_comment), /exemplar 4/);
+    assert.equal(result.threadTs, message.ts);
+    assert.match(result.text, /exemplar 4/);
   });
 
   it('@Pastiche with an image stylizes it in a thread under the mention', async () => {
@@ -220,11 +239,8 @@ describe('slack intake', { timeout: 180_000 }, () => {
     assert.equal(response.status, 200);
     const result = await nextResult(h.fake, from);
     assert.equal(result.channel, 'C3');
-    assert.equal(result.complete.thread_ts, '1699999200.000300');
-    assert.match(
-      String(result.complete.initial_comment),
-      /exemplar 1 \(demo-01\.jpg\) · structure \S+ · colour 0\.25/,
-    );
+    assert.equal(result.threadTs, '1699999200.000300');
+    assert.match(result.text, /exemplar 1 \(demo-01\.jpg\) · structure \S+ · colour 0\.25/);
     assert.ok(isJpeg(result.bytes));
   });
 
@@ -252,8 +268,8 @@ describe('slack intake', { timeout: 180_000 }, () => {
     );
     const result = await nextResult(h.fake, from);
     assert.equal(result.channel, 'D4');
-    assert.equal(result.complete.thread_ts, undefined);
-    assert.match(String(result.complete.initial_comment), /exemplar 6/);
+    assert.equal(result.threadTs, undefined);
+    assert.match(result.text, /exemplar 6/);
   });
 
   const style = (text: string, user = 'U8') =>
@@ -270,7 +286,7 @@ describe('slack intake', { timeout: 180_000 }, () => {
     assert.equal((await h.send(style('random'))).status, 200);
     const result = await nextResult(h.fake, from);
     assert.equal(result.channel, 'C8');
-    assert.match(String(result.complete.initial_comment), /sampled style .*random face/);
+    assert.match(result.text, /sampled style .*random face/);
   });
 
   it('/style list posts the contact sheet; /style forget and unknown words answer the asker', async () => {

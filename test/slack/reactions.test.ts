@@ -31,9 +31,7 @@ describe('slack re-roll by reaction', { timeout: 180_000 }, () => {
   /** The job id of a posted result, from the file name the adapter gave it. */
   const jobOf = (result: PostedResult): string => {
     const name = h.fake.calls.find(
-      (c) =>
-        c.method === 'files.getUploadURLExternal' &&
-        c.result.file_id === (result.complete.files as { id: string }[])[0]!.id,
+      (c) => c.method === 'files.getUploadURLExternal' && c.result.file_id === result.fileId,
     )?.args.filename;
     const match = /^pastiche-demo-64-(.+)\.jpg$/.exec(String(name));
     assert.ok(match, `file name ${String(name)}`);
@@ -62,7 +60,7 @@ describe('slack re-roll by reaction', { timeout: 180_000 }, () => {
     assert.equal((await react('game_die', first.ts)).status, 200);
     reroll = await nextResult(h.fake, from);
     assert.equal(reroll.channel, 'C1');
-    assert.equal(reroll.complete.thread_ts, '1699999300.000100', 'in the thread of the result');
+    assert.equal(reroll.threadTs, '1699999300.000100', 'in the thread of the result');
     assert.notDeepEqual(reroll.bytes, first.bytes);
     const record = await h.commands.job(jobOf(reroll));
     assert.equal(record?.parentJobId, jobOf(first));

@@ -13,6 +13,8 @@ export interface Signing {
   timestamp?: number;
   /** Replaces the computed signature. */
   signature?: string;
+  /** A redelivery, as Slack marks one: `x-slack-retry-num` and `x-slack-retry-reason`. */
+  retry?: { num: number; reason: string };
 }
 
 /** POSTs a signed body to the app's `/slack/events`. */
@@ -32,6 +34,10 @@ export async function postSigned(
       'content-type': contentType,
       'x-slack-request-timestamp': String(timestamp),
       'x-slack-signature': signature,
+      ...(signing.retry && {
+        'x-slack-retry-num': String(signing.retry.num),
+        'x-slack-retry-reason': signing.retry.reason,
+      }),
     },
     body,
   });

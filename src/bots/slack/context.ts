@@ -19,6 +19,8 @@ export interface SlackContext extends ReplyDeps {
    * Anything `work` throws becomes an error reply, so a failed download reads like a command's.
    */
   run(target: ReplyTarget, work: (sink: ReplySink) => Promise<void>): void;
+  /** Runs `work` in the background, with nowhere to answer (App Home): failures are logged. */
+  spawn(work: () => Promise<void>): void;
   /** Waits for running work, at most `ms`. */
   drain(ms: number): Promise<void>;
 }
@@ -32,15 +34,26 @@ export function createContext(
   deps: ReplyDeps & Pick<SlackContext, 'commands' | 'config' | 'download'>,
 ): SlackContext {
   const running = new Set<Promise<void>>();
+  const track = (task: Promise<void>): void => {
+    running.add(task);
+    void task.finally(() => running.delete(task));
+  };
   return {
     ...deps,
     run(target, work) {
       const replies = new SlackReplies(deps, target);
-      const task = work(replies.sink)
-        .catch((error: unknown) => replies.sink(errorReply(error, deps.log)))
-        .then(() => replies.settled())
-        .finally(() => running.delete(task));
-      running.add(task);
+      track(
+        work(replies.sink)
+          .catch((error: unknown) => replies.sink(errorReply(error, deps.log)))
+          .then(() => replies.settled()),
+      );
+    },
+    spawn(work) {
+      track(
+        work().catch((error: unknown) =>
+          deps.log(`slack: ${(error as Error).stack ?? String(error)}`),
+        ),
+      );
     },
     async drain(ms) {
       let timer: NodeJS.Timeout | undefined;

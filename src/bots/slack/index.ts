@@ -4,15 +4,28 @@
  * the platform-neutral commands. The app manifest and setup are in docs/slack.md.
  */
 import type { AddressInfo } from 'node:net';
-import { App, LogLevel, webApi, type Logger } from '@slack/bolt';
+import {
+  App,
+  LogLevel,
+  webApi,
+  type AnyMiddlewareArgs,
+  type BlockAction,
+  type ButtonAction,
+  type Logger,
+  type Middleware,
+} from '@slack/bolt';
 import type { Commands } from '../../commands/index.ts';
 import type { Config } from '../../config.ts';
+import { onCancelButton, onDeleteButton, onRerollButton } from './actions.ts';
+import { ACTION } from './actions-ids.ts';
 import { createContext, type SlackContext } from './context.ts';
+import { onAppHomeOpened, onHomeDelete, onHomeForget, onHomeSheet } from './home.ts';
 import { onAppMention, onMessage } from './messages.ts';
 import { FIELD, MODAL_ID } from './modal.ts';
 import { onExemplarOptions, onModalSubmit, onPackOptions } from './modal-listeners.ts';
 import { downloadPhoto } from './photos.ts';
 import { onReactionAdded } from './reactions.ts';
+import { signedReceiver } from './receiver.ts';
 import { openSlackStore } from './store.ts';
 import { onStyleCommand } from './style-command.ts';
 import { onStylizeCommand, onStylizeShortcut, SHORTCUT_ID } from './stylize-command.ts';
@@ -36,6 +49,11 @@ export interface SlackOptions {
   slackApiUrl?: string;
   /** keyv URL for the message → job map and recent photos; default `config.cache.url`. */
   storeUrl?: string;
+  /**
+   * The least time between two edits of a status message; default 3 s. Slack allows about 50
+   * edits a minute for the whole workspace (Tier 3), so a few jobs at once must share them.
+   */
+  statusIntervalMs?: number;
   log?: (line: string) => void;
 }
 
@@ -47,7 +65,10 @@ export interface SlackBot {
   stop(graceMs?: number): Promise<void>;
 }
 
-/** The only host Slack serves `url_private` from: the bot token is sent nowhere else. */
+/**
+ * The only host Slack serves `url_private` from: the bot token is sent nowhere else, and a
+ * download that redirects anywhere else is refused.
+ */
 const SLACK_FILES = 'https://files.slack.com';
 
 /**
@@ -61,7 +82,8 @@ const SLACK_FILES = 'https://files.slack.com';
 export async function startSlack(options: SlackOptions): Promise<SlackBot> {
   const { config, botToken } = options;
   const log = options.log ?? ((line: string) => console.warn(line));
-  const mode = receiverMode(options);
+  const logger = boltLogger(log);
+  const mode = receiverMode(options, logger);
   const clientOptions = options.slackApiUrl ? { slackApiUrl: options.slackApiUrl } : {};
   const identity = await whoAmI(botToken, clientOptions);
   const store = await openSlackStore({
@@ -76,7 +98,14 @@ export async function startSlack(options: SlackOptions): Promise<SlackBot> {
       ...identity,
       ...mode,
       clientOptions,
-      logger: boltLogger(log),
+      logger,
+    });
+    // Its own queue: a 429 on a status edit fails that edit and pauses nothing else.
+    const statusClient = new webApi.WebClient(botToken, {
+      ...clientOptions,
+      rejectRateLimitedCalls: true,
+      retryConfig: { retries: 1 },
+      logger,
     });
     // The token goes to Slack's file host only (and to the fake Slack a test points the API at).
     const origins = [
@@ -88,6 +117,8 @@ export async function startSlack(options: SlackOptions): Promise<SlackBot> {
       commands: options.commands,
       config,
       client: app.client,
+      statusClient,
+      statusIntervalMs: options.statusIntervalMs ?? 3000,
       store,
       log,
       download: (photo) => downloadPhoto(photo, { botToken, maxBytes, origins }),
@@ -116,7 +147,8 @@ export async function startSlack(options: SlackOptions): Promise<SlackBot> {
 /** Socket Mode with the app token, or HTTP with the signing secret; which one is the config's. */
 function receiverMode(
   options: SlackOptions,
-): { socketMode: true; appToken: string } | { signingSecret: string } {
+  logger: Logger,
+): { socketMode: true; appToken: string } | { receiver: ReturnType<typeof signedReceiver> } {
   const { appToken, signingSecret } = options;
   if (options.socketMode ?? options.config.slack.socketMode) {
     if (appToken) return { socketMode: true, appToken };
@@ -125,7 +157,7 @@ function receiverMode(
         'for HTTP instead set PASTICHE_SLACK_SOCKET_MODE=false and SLACK_SIGNING_SECRET',
     );
   }
-  if (signingSecret) return { signingSecret };
+  if (signingSecret) return { receiver: signedReceiver(signingSecret, logger) };
   throw new Error(
     'Slack over HTTP needs SLACK_SIGNING_SECRET (Basic Information → App Credentials)',
   );
@@ -183,8 +215,27 @@ async function whoAmI(
   return { botId: answer.bot_id, botUserId: answer.user_id };
 }
 
+/**
+ * Slack retries an event it thinks was not acknowledged in time (`x-slack-retry-num`, Bolt's
+ * `context.retryNum`), though the first delivery may well have run: each event id runs once.
+ */
+function oncePerEvent(ctx: SlackContext): Middleware<AnyMiddlewareArgs> {
+  return async ({ body, context, next }) => {
+    const eventId = (body as { event_id?: unknown }).event_id;
+    if (typeof eventId === 'string' && !(await ctx.store.claimEvent(eventId))) {
+      ctx.log(
+        `slack: skipped retry ${context.retryNum ?? '?'} of event ${eventId} ` +
+          `(${context.retryReason ?? 'no reason given'}): already handled`,
+      );
+      return;
+    }
+    await next();
+  };
+}
+
 /** Every listener, under the thing it answers. */
 function register(app: App, ctx: SlackContext): void {
+  app.use(oncePerEvent(ctx));
   app.command('/stylize', onStylizeCommand(ctx));
   app.command('/style', onStyleCommand(ctx));
   app.shortcut({ type: 'message_action', callback_id: SHORTCUT_ID }, onStylizeShortcut(ctx));
@@ -194,4 +245,13 @@ function register(app: App, ctx: SlackContext): void {
   app.event('app_mention', onAppMention(ctx));
   app.event('message', onMessage(ctx));
   app.event('reaction_added', onReactionAdded(ctx));
+  app.event('app_home_opened', onAppHomeOpened(ctx));
+  const button = (actionId: string | RegExp) =>
+    ({ type: 'block_actions', action_id: actionId }) as const;
+  app.action<BlockAction<ButtonAction>>(button(/^pastiche_reroll_/), onRerollButton(ctx));
+  app.action<BlockAction<ButtonAction>>(button(ACTION.cancel), onCancelButton(ctx));
+  app.action<BlockAction<ButtonAction>>(button(ACTION.delete), onDeleteButton(ctx));
+  app.action<BlockAction<ButtonAction>>(button(ACTION.homeSheet), onHomeSheet(ctx));
+  app.action<BlockAction<ButtonAction>>(button(ACTION.homeForget), onHomeForget(ctx));
+  app.action<BlockAction<ButtonAction>>(button(ACTION.homeDelete), onHomeDelete(ctx));
 }

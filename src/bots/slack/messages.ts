@@ -5,7 +5,7 @@
  */
 import type { SlackEventMiddlewareArgs } from '@slack/bolt';
 import { callerOf, type SlackContext } from './context.ts';
-import { firstImage, type PhotoRef, type SlackFile } from './photos.ts';
+import { firstImage, withFileInfo, type PhotoRef, type SlackFile } from './photos.ts';
 import type { ReplyTarget } from './replies.ts';
 import { parseStyleText } from './text-options.ts';
 
@@ -36,7 +36,8 @@ export function onAppMention(ctx: SlackContext) {
       user: event.user,
     };
     const photo =
-      firstImage(event.files) ?? (await ctx.store.recentPhoto(event.channel, event.user));
+      firstImage(await withFileInfo(ctx.client, event.files)) ??
+      (await ctx.store.recentPhoto(event.channel, event.user));
     stylizeFrom(ctx, target, event.text, photo, body.team_id);
   };
 }
@@ -45,8 +46,9 @@ export function onAppMention(ctx: SlackContext) {
 export function onMessage(ctx: SlackContext) {
   return async function message({ event, body }: MessageArgs): Promise<void> {
     const m = event as PhotoMessage;
-    const photo = firstImage(m.files);
-    if (!m.user || m.bot_id || !photo) return;
+    if (!m.user || m.bot_id || !m.files?.length) return;
+    const photo = firstImage(await withFileInfo(ctx.client, m.files));
+    if (!photo) return;
     if (m.channel_type === 'im') {
       stylizeFrom(ctx, { channel: m.channel, user: m.user }, m.text ?? '', photo, body.team_id);
       return;

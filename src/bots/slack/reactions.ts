@@ -1,7 +1,8 @@
 /**
  * Re-rolls by reaction on a result message: 🎲 `game_die` or 🔁 `repeat` a new style, 🧬 `dna`
- * the structure only, 🎨 `art` the colours only. The message → job map lives in keyv, so this
- * works on results posted before a restart; reactions on any other message are ignored.
+ * the structure only, 🎨 `art` the colours only, as the result's buttons do. The message → job
+ * map lives in keyv, so this works on results posted before a restart; reactions on any other
+ * message are ignored.
  */
 import type { SlackEventMiddlewareArgs, Context } from '@slack/bolt';
 import type { RerollMode } from '../../commands/index.ts';
@@ -21,7 +22,7 @@ const MODES: Readonly<Record<string, RerollMode>> = {
 export function onReactionAdded(ctx: SlackContext) {
   return async function reactionAdded({ event, body, context }: ReactionArgs): Promise<void> {
     const mode = Object.hasOwn(MODES, event.reaction) ? MODES[event.reaction] : undefined;
-    // The bot seeds 🎲 on each result itself; that reaction is not a request.
+    // The bot's own reactions (it once seeded 🎲 on results) are not requests.
     if (!mode || event.item.type !== 'message' || event.user === context.botUserId) return;
     const { channel, ts } = event.item;
     const result = await ctx.store.result(channel, ts);

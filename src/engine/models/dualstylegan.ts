@@ -66,10 +66,10 @@ function modRes(g: GraphBuilder, x: Value, r: Value, w: Value, p: Params): Value
 }
 
 /**
- * Builds `generator.onnx`: `content` [B,n,D] z+, `exstyle` [B,n,D] W+, `weights` [B,n],
- * `truncation` [B] and `noise_i` [1,1,H,W] (one per StyledConv; the pack stores the checkpoint's
- * buffers in `noise.bin`) → `image`
- * [B,3,S,S], the raw network output.
+ * Builds `generator.onnx`: `content` [B,n,D] (z+, or W+ where `content_is_w` [B] is 1),
+ * `exstyle` [B,n,D] W+, `weights` [B,n], `truncation` [B] and `noise_i` [1,1,H,W] (one per
+ * StyledConv; the pack stores the checkpoint's buffers in `noise.bin`) → `image` [B,3,S,S], the
+ * raw network output.
  */
 export function buildGenerator(g: GraphBuilder, p: Params): GeneratorLayout {
   const layout = generatorLayout(p);
@@ -81,13 +81,18 @@ export function buildGenerator(g: GraphBuilder, p: Params): GeneratorLayout {
   const exstyle = g.input('exstyle', ['B', n, d]);
   const weights = g.input('weights', ['B', n]);
   const truncation = g.input('truncation', ['B']);
+  const contentIsW = g.input('content_is_w', ['B']);
   // Noise is an input, not a constant: ONNX Runtime's Node binding cannot override initializers,
   // and fresh noise from a seed must be possible.
   const noises = layout.noiseSizes.map((s, i) => g.input(`noise_${i}`, [1, 1, s, s]));
 
-  // Intrinsic W+, truncated toward 0 (the reference passes truncation_latent = 0).
+  // Intrinsic W+: a z+ code goes through the mapping network, a W+ one (input_is_latent) as it
+  // is; then both are truncated toward 0, as the reference does (truncation_latent = 0).
   const mapped = g.scope('generator.style', () => mlp(g, content, gen.at('style')));
-  const intrinsic = g.op('Mul', [mapped, g.op('Unsqueeze', [truncation, g.constInt([1, 2])])]);
+  const perItem = (x: Value): Value => g.op('Unsqueeze', [x, g.constInt([1, 2])]);
+  const isW = g.op('Greater', [perItem(contentIsW), g.constFloat([0.5])]);
+  const latent = g.op('Where', [isW, content, mapped]);
+  const intrinsic = g.op('Mul', [latent, perItem(truncation)]);
   const slot = (x: Value, k: number): Value => g.op('Gather', [x, g.constInt([k])], { axis: 1 });
   const row = (x: Value, k: number): Value => g.op('Squeeze', [slot(x, k), g.constInt([1])]);
 

@@ -80,9 +80,17 @@ export interface DemoOptions {
   exemplars?: number;
 }
 
+export interface DemoEncoder {
+  stateDict: StateDict;
+  latentAvg: LazyTensor;
+  opts: Map<string, unknown>;
+}
+
 export interface DemoCheckpoints {
   /** `encoder.pt`: the `encoder.*` keys only, see {@link demoCheckpoints}. */
-  encoder: { stateDict: StateDict; latentAvg: LazyTensor; opts: Map<string, unknown> };
+  encoder: DemoEncoder;
+  /** `encoder_wplus.pt`: the same layout, other weights (its codes are used as W+). */
+  encoderWPlus: DemoEncoder;
   /** `<style>/generator.pt`'s `g_ema` state dict. */
   generator: StateDict;
   /** `<style>/sampler.pt`. */
@@ -128,18 +136,11 @@ export function demoCheckpoints(options: DemoOptions): DemoCheckpoints {
   const nLatent = 2 * Math.log2(profile.size) - 2;
   const file = (name: string): DictBuilder => new DictBuilder(`dualstylegan-demo/${seed}/${name}`);
 
-  const latentAvg = file('encoder.pt');
-  latentAvg.add('latent_avg', [nLatent, profile.styleDim], normal(1));
-  const codes = file('exstyle_code.npy');
-  const digits = Math.max(2, String(exemplars - 1).length);
-  for (let i = 0; i < exemplars; i++) {
-    const name = `demo-${String(i).padStart(digits, '0')}.jpg`;
-    codes.add(name, [1, nLatent, profile.styleDim], normal(1));
-  }
-
-  return {
-    encoder: {
-      stateDict: encoderDict(file('encoder.pt'), profile, nLatent),
+  const encoder = (name: string): DemoEncoder => {
+    const latentAvg = file(name);
+    latentAvg.add('latent_avg', [nLatent, profile.styleDim], normal(1));
+    return {
+      stateDict: encoderDict(file(name), profile, nLatent),
       latentAvg: latentAvg.get('latent_avg'),
       // The pSp options a reader looks at; the released files carry many more (training ones).
       opts: new Map<string, unknown>([
@@ -152,7 +153,18 @@ export function demoCheckpoints(options: DemoOptions): DemoCheckpoints {
         ['start_from_latent_avg', true],
         ['learn_in_w', false],
       ]),
-    },
+    };
+  };
+  const codes = file('exstyle_code.npy');
+  const digits = Math.max(2, String(exemplars - 1).length);
+  for (let i = 0; i < exemplars; i++) {
+    const name = `demo-${String(i).padStart(digits, '0')}.jpg`;
+    codes.add(name, [1, nLatent, profile.styleDim], normal(1));
+  }
+
+  return {
+    encoder: encoder('encoder.pt'),
+    encoderWPlus: encoder('encoder_wplus.pt'),
     generator: generatorDict(file('generator.pt'), profile, nLatent),
     sampler: {
       structure: samplerDict(file('sampler.pt/structure'), profile, STRUCTURE_SLOTS),

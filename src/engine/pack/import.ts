@@ -18,6 +18,7 @@ import {
   type EncoderManifest,
   type Manifest,
   type FileEntry,
+  type LatentSpace,
   type StyleManifest,
 } from './manifest.ts';
 import { verifyPack } from './store.ts';
@@ -77,12 +78,16 @@ function mappingDigest(p: Params): string {
   return hash.digest('hex');
 }
 
-/** Writes the shared pack: `encoder.onnx` and `mapping.onnx` (from pSp's FFHQ decoder). */
+/**
+ * Writes a shared pack: `encoder.onnx` and `mapping.onnx` (from pSp's FFHQ decoder). `space`
+ * says what the codes are; nothing in a checkpoint does (the release tells by file name).
+ */
 export async function writeEncoderPack(
   out: string,
   name: string,
   source: EncoderSource,
   provenance: Provenance,
+  space: LatentSpace,
   options: WriteOptions = {},
 ): Promise<EncoderManifest> {
   return writePack(out, name, async (w) => {
@@ -103,6 +108,7 @@ export async function writeEncoderPack(
       {
         kind: 'encoder',
         name,
+        space,
         ...provenance,
         nLatent: layout.nLatent,
         styleDim: layout.styleDim,

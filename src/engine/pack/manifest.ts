@@ -7,7 +7,11 @@ import { join } from 'node:path';
 import { z } from 'zod';
 
 export const MANIFEST = 'manifest.json';
-export const PACK_FORMAT = 1;
+/**
+ * 2: `generator.onnx` takes `content_is_w`. Packs of format 1 still load (z+ content only); an
+ * import rebuilds them.
+ */
+export const PACK_FORMAT = 2;
 
 /** The official weights' licence, repeated wherever they are downloaded, imported or listed. */
 export const OFFICIAL_LICENCE =
@@ -23,7 +27,7 @@ const fileEntry = z.object({
 export type FileEntry = z.infer<typeof fileEntry>;
 
 const common = {
-  format: z.literal(PACK_FORMAT),
+  format: z.number().int().min(1).max(PACK_FORMAT),
   name: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/),
   createdAt: z.string(),
   licence: z.string(),
@@ -36,14 +40,29 @@ const common = {
   styleDim: z.number().int().positive(),
 };
 
+/**
+ * What an encoder's codes are: z+ (DualStyleGAN's encoder.pt; the generator maps them) or W+
+ * (encoder_wplus.pt, the original pSp; used as W directly, "may better preserve the face").
+ */
+export const latentSpace = z.enum(['z+', 'w+']);
+export type LatentSpace = z.infer<typeof latentSpace>;
+
 export const encoderManifest = z.object({
   ...common,
   kind: z.literal('encoder'),
+  /** Manifests written before the W+ encoder existed have no `space`: they are z+. */
+  space: latentSpace.default('z+'),
   inputSize: z.number().int().positive(),
   /** sha256 over the mapping network's weights, to tell whether a style may share it. */
   mappingDigest: z.string(),
 });
 export type EncoderManifest = z.infer<typeof encoderManifest>;
+
+/**
+ * The W+ encoder pack paired with the z+ encoder pack `name` (the one style manifests name):
+ * `encoder` → `encoder-wplus`. Styles need no change when it is installed later.
+ */
+export const wPlusEncoderName = (name: string): string => `${name}-wplus`;
 
 const weights = z.object({
   structure: z.number().min(0).max(1),

@@ -20,12 +20,20 @@ import {
   PACK_FORMAT,
   readManifest,
   type FileEntry,
+  type LatentSpace,
   type Manifest,
+  wPlusEncoderName,
 } from './manifest.ts';
 import { describeFile } from './write.ts';
 
 /** The shared pack official styles pair with. */
 export const OFFICIAL_ENCODER_PACK = 'encoder';
+
+/** The release's encoders by file name (nothing inside the files tells them apart). */
+const ENCODERS: readonly { file: string; pack: string; space: LatentSpace }[] = [
+  { file: 'encoder.pt', pack: OFFICIAL_ENCODER_PACK, space: 'z+' },
+  { file: 'encoder_wplus.pt', pack: wPlusEncoderName(OFFICIAL_ENCODER_PACK), space: 'w+' },
+];
 
 // Refined codes (cartoon, caricature, anime) were optimised after encoding; prefer them.
 const CODE_TABLES = ['refined_exstyle_code.npy', 'exstyle_code.npy'];
@@ -61,9 +69,14 @@ function installedFrom(
   return same && m.format === PACK_FORMAT ? m : undefined;
 }
 
-async function importEncoder(file: string, out: string): Promise<Manifest> {
+async function importEncoder(
+  file: string,
+  out: string,
+  pack: string,
+  space: LatentSpace,
+): Promise<Manifest> {
   const sources = [await describeFile(file, basename(file))];
-  const installed = installedFrom(out, OFFICIAL_ENCODER_PACK, sources);
+  const installed = installedFrom(out, pack, sources);
   if (installed) return installed;
   return withCheckpoint(file, async (c) => {
     const opts = valueAt(c, ['opts']);
@@ -77,13 +90,14 @@ async function importEncoder(file: string, out: string): Promise<Manifest> {
     }
     return writeEncoderPack(
       out,
-      OFFICIAL_ENCODER_PACK,
+      pack,
       {
         stateDict: stateDictAt(c, ['state_dict']),
         latentAvg: flag('start_from_latent_avg') ? tensorAt(c, ['latent_avg']) : undefined,
         file,
       },
       { sources, licence: OFFICIAL_LICENCE, demo: false },
+      space,
       { runGraphs: true },
     );
   });
@@ -158,7 +172,9 @@ const PACK_NAME = /^[a-z0-9][a-z0-9_-]*$/;
  */
 export function stylePackNames(dir: string, styles: readonly string[]): Map<string, string> {
   const names = new Map<string, string>();
-  const owners = new Map<string, string>([[OFFICIAL_ENCODER_PACK, 'the shared encoder pack']]);
+  const owners = new Map<string, string>(
+    ENCODERS.map(({ pack }) => [pack, `the shared encoder pack "${pack}"`]),
+  );
   for (const style of styles) {
     const name = style.toLowerCase().replace(/[^a-z0-9_-]/g, '-');
     if (!PACK_NAME.test(name)) {
@@ -197,9 +213,9 @@ function assertReplaceable(out: string, name: string, kind: Manifest['kind'], so
 }
 
 /**
- * Imports the encoder (if `dir/encoder.pt` exists) first, then each style, so that styles can
- * share the encoder pack's mapping network. When it fails, an `out` it had to create is removed
- * again if nothing was installed there.
+ * Imports the encoders (`dir/encoder.pt`, and `dir/encoder_wplus.pt` as a second, W+ pack) first,
+ * then each style, so that styles can share the encoder pack's mapping network. When it fails,
+ * an `out` it had to create is removed again if nothing was installed there.
  */
 export async function importOfficial(dir: string, options: ImportOptions): Promise<Manifest[]> {
   if (!existsSync(dir)) throw new CheckpointError('not-found', dir, 'no such directory');
@@ -223,11 +239,11 @@ export function removeIfEmpty(dir: string): void {
 
 async function importAll(dir: string, options: ImportOptions): Promise<Manifest[]> {
   const manifests: Manifest[] = [];
-  const encoderFile = join(dir, 'encoder.pt');
-  if (existsSync(encoderFile)) {
-    assertReplaceable(options.out, OFFICIAL_ENCODER_PACK, 'encoder', encoderFile);
-    options.onPack?.(OFFICIAL_ENCODER_PACK);
-    manifests.push(await importEncoder(encoderFile, options.out));
+  for (const { file, pack, space } of ENCODERS) {
+    if (!existsSync(join(dir, file))) continue;
+    assertReplaceable(options.out, pack, 'encoder', join(dir, file));
+    options.onPack?.(pack);
+    manifests.push(await importEncoder(join(dir, file), options.out, pack, space));
   }
   const found = findStyles(dir);
   const wanted = options.styles ?? found;
@@ -248,7 +264,7 @@ async function importAll(dir: string, options: ImportOptions): Promise<Manifest[
     throw new CheckpointError(
       'not-found',
       dir,
-      'neither encoder.pt nor any <style>/generator.pt found',
+      'neither encoder.pt, encoder_wplus.pt nor any <style>/generator.pt found',
     );
   }
   return manifests;

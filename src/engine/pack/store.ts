@@ -111,6 +111,8 @@ export async function verifyPack(pack: InstalledPack): Promise<VerifyReport> {
       exstyle: normal([1, n, d], 'exstyle'),
       weights,
       truncation,
+      // Packs of format 1 predate the W+ content input.
+      ...(m.format >= 2 && { content_is_w: { dims: [1], data: Float32Array.of(0) } }),
     };
     await run(
       'generator',

@@ -12,7 +12,14 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { GraphBuilder } from '../onnx/builder.ts';
-import { MANIFEST, PackError, manifestSchema, type FileEntry, type Manifest } from './manifest.ts';
+import {
+  MANIFEST,
+  PACK_FORMAT,
+  PackError,
+  manifestSchema,
+  type FileEntry,
+  type Manifest,
+} from './manifest.ts';
 
 /** Temporary pack directories not yet committed or removed, for {@link removePartialPacks}. */
 const partials = new Set<string>();
@@ -122,7 +129,7 @@ export class PackWriter {
     for (const name of readdirSync(this.dir).sort())
       files.push(await describeFile(join(this.dir, name), name));
     const manifest = {
-      format: 1,
+      format: PACK_FORMAT,
       ...draft,
       createdAt: new Date().toISOString(),
       files,

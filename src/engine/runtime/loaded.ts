@@ -5,7 +5,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../errors.ts';
-import type { EncoderManifest, StyleManifest } from '../pack/manifest.ts';
+import type { EncoderManifest, LatentSpace, StyleManifest } from '../pack/manifest.ts';
 import type { InstalledPack } from '../pack/store.ts';
 import { seededNoise, storedNoise, type NoiseFeeds } from '../pack/noise.ts';
 import { createRng } from '../random.ts';
@@ -13,9 +13,11 @@ import { Model, type SessionOptions, type TensorData } from './session.ts';
 
 /** One image to generate: rows of [n·D]; weights one per slot. */
 export interface GenerateInput {
-  /** The face's z+ code (the graph maps and truncates it). */
+  /** The face's code: z+ (the graph maps and truncates it), or W+ (only truncated). */
   content: Float32Array;
-  /** The exemplar's W+ code: its z+ code after {@link LoadedStyle.map}. */
+  /** Whether `content` is W+ (from the W+ "identity" encoder). */
+  contentIsW: boolean;
+  /** The exemplar's W+ code: from {@link LoadedStyle.extrinsic}. */
   exstyle: Float32Array;
   weights: readonly number[];
   truncation: number;
@@ -49,7 +51,12 @@ export class LoadedEncoder {
     return new LoadedEncoder(pack.manifest, encoder, mapping);
   }
 
-  /** Aligned 256² RGB crops (HWC uint8) → z+ content codes [B, n·D]. */
+  /** z+ (the generator maps the codes) or W+ (used as they are). */
+  get space(): LatentSpace {
+    return this.manifest.space;
+  }
+
+  /** Aligned 256² RGB crops (HWC uint8) → content codes [B, n·D] in {@link space}. */
   async encode(crops: readonly Uint8Array[]): Promise<Float32Array[]> {
     const size = this.manifest.inputSize;
     const plane = size * size;
@@ -88,6 +95,11 @@ export class LoadedStyle {
     /** The checkpoint's noise buffers: the default, so results are deterministic and cacheable. */
     private readonly noise: NoiseFeeds,
   ) {}
+
+  /** Whether the generator takes W+ content codes (packs made before that feature do not). */
+  get acceptsW(): boolean {
+    return this.generator.inputs.some((p) => p.name === 'content_is_w');
+  }
 
   static async load(
     pack: InstalledPack,
@@ -160,6 +172,24 @@ export class LoadedStyle {
   }
 
   /**
+   * The generator's `exstyle`: an exemplar's z+ code mapped to W+. With `keepColour`, the colour
+   * slots (nStructure…) come from the face's content code instead, as the reference's
+   * preserve_color does: a z+ face code replaces the z+ rows before the mapping, a W+ one the
+   * mapped rows after it (`style_transfer.py --wplus`).
+   */
+  async extrinsic(
+    exemplar: Float32Array,
+    keepColour?: { content: Float32Array; contentIsW: boolean },
+  ): Promise<Float32Array> {
+    const from = this.manifest.nStructure * this.manifest.styleDim;
+    const z = exemplar.slice();
+    if (keepColour && !keepColour.contentIsW) z.set(keepColour.content.subarray(from), from);
+    const w = await this.map(z);
+    if (keepColour?.contentIsW) w.set(keepColour.content.subarray(from), from);
+    return w;
+  }
+
+  /**
    * Generates a batch; returns raw network output [B, 3, S, S]. `noiseSeed` replaces the stored
    * noise buffers with fresh N(0,1) noise drawn from that seed.
    */
@@ -170,17 +200,26 @@ export class LoadedStyle {
     const exstyle = new Float32Array(b * n * d);
     const weights = new Float32Array(b * n);
     const truncation = new Float32Array(b);
+    const contentIsW = new Float32Array(b);
     batch.forEach((item, i) => {
       content.set(item.content, i * n * d);
       exstyle.set(item.exstyle, i * n * d);
       weights.set(item.weights, i * n);
       truncation[i] = item.truncation;
+      contentIsW[i] = item.contentIsW ? 1 : 0;
     });
+    if (!this.acceptsW && contentIsW.includes(1)) {
+      throw new UserError(
+        'no-identity-encoder',
+        `${this.manifest.name} was built before W+ content codes: import it again`,
+      );
+    }
     const feeds: Record<string, TensorData> = {
       content: { dims: [b, n, d], data: content },
       exstyle: { dims: [b, n, d], data: exstyle },
       weights: { dims: [b, n], data: weights },
       truncation: { dims: [b], data: truncation },
+      ...(this.acceptsW && { content_is_w: { dims: [b], data: contentIsW } }),
     };
     const noise =
       noiseSeed === undefined ? this.noise : seededNoise(noiseSeed, this.manifest.noiseSizes);

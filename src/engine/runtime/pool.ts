@@ -3,6 +3,7 @@
  * warmed up at load, so the first request after a start is as fast as later ones.
  */
 import { UserError } from '../errors.ts';
+import { wPlusEncoderName } from '../pack/manifest.ts';
 import { listPacks, openPack, type InstalledPack } from '../pack/store.ts';
 import { LoadedEncoder, LoadedStyle, packWeightBytes } from './loaded.ts';
 import type { SessionOptions } from './session.ts';
@@ -54,6 +55,34 @@ export class ModelPool {
       this.encoders.set(name, loading);
     }
     return loading;
+  }
+
+  /**
+   * The W+ ("identity") encoder paired with `style`'s encoder pack (see `wPlusEncoderName`);
+   * `no-identity-encoder` when it is not installed or does not fit the style.
+   */
+  async identityEncoder(style: LoadedStyle): Promise<LoadedEncoder> {
+    const m = style.manifest;
+    const name = wPlusEncoderName(m.encoder);
+    let pack: InstalledPack;
+    try {
+      pack = openPack(this.options.modelsDir, name);
+    } catch (error) {
+      throw new UserError('no-identity-encoder', (error as Error).message);
+    }
+    const fits =
+      pack.manifest.kind === 'encoder' &&
+      pack.manifest.space === 'w+' &&
+      pack.manifest.nLatent === m.nLatent &&
+      pack.manifest.styleDim === m.styleDim;
+    if (!fits) {
+      throw new UserError('no-identity-encoder', `${name} is not a W+ encoder that fits ${m.name}`);
+    }
+    if (!style.acceptsW) {
+      const why = `${m.name} was built before W+ content codes: import it again`;
+      throw new UserError('no-identity-encoder', why);
+    }
+    return this.encoder(name);
   }
 
   /** The loaded style `name` with its encoder; loads (and evicts the least recently used) as needed. */
@@ -113,7 +142,8 @@ async function warmStyle(style: LoadedStyle): Promise<void> {
   const code = style.exemplar(0);
   const input = {
     content: code,
-    exstyle: await style.map(code),
+    contentIsW: false,
+    exstyle: await style.extrinsic(code),
     weights: new Array<number>(n).fill(0.5),
     truncation: 0.7,
   };
