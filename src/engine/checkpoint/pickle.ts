@@ -35,8 +35,9 @@ export interface PickleBudget {
 }
 
 /**
- * Sized from the real files: the released encoder.pt (~1.2 GB) has ~1 080 tensors and a
- * data.pkl of ~200 KB, i.e. ~200 k opcodes at most (every opcode is at least one byte), ~10 k
+ * Sized from the real files: the released encoder.pt (~1.2 GB) has 793 tensors (generator.pt
+ * 254, sampler.pt 27; see test/fixtures/official-state-dict-keys.txt) and a data.pkl of
+ * ~200 KB, i.e. ~200 k opcodes at most (every opcode is at least one byte), ~10 k
  * objects (each tensor is a REDUCE over a few tuples and an OrderedDict), a stack of ~2 000
  * (pickle batches SETITEMS by 1 000 pairs), 6 MARKs and containers ~6 deep, and a memo of a
  * few thousand entries. The exstyle tables (up to 12 MB) are mostly raw bytes and need far less.
