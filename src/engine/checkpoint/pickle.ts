@@ -95,7 +95,9 @@ export function unpickle(
     let inner = 0;
     for (const item of items) inner = Math.max(inner, depthOf(item));
     if (inner + 1 > budget.nesting) over('levels of nesting', budget.nesting);
-    if (typeof value === 'object' && value !== null) depths.set(value, inner + 1);
+    // Depth 1 is what depthOf() assumes for an unrecorded object: not recording it keeps the
+    // WeakMap (slow for the garbage collector) to containers that hold containers.
+    if (inner > 0 && typeof value === 'object' && value !== null) depths.set(value, inner + 1);
     return value;
   }
   /** Items were added to `target` in place: its size and depth grow. */
