@@ -154,6 +154,11 @@ export class Engine {
     return new Engine(options, pool, cache, scheduler);
   }
 
+  /** Cache entries dropped as unusable (damaged, or not of their pack's shape) since start. */
+  get cacheRejected(): number {
+    return this.cache.rejected;
+  }
+
   /** Installed style packs. */
   styles(): StyleInfo[] {
     return this.pool.stylePacks().flatMap(({ manifest: m }) =>
