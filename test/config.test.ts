@@ -47,7 +47,12 @@ describe('loadConfig', () => {
       port: 8788,
       publicHosts: [],
     });
-    assert.deepEqual(config.discord.cdnHosts, ['cdn.discordapp.com', 'media.discordapp.net']);
+    assert.deepEqual(config.discord.cdnHosts, [
+      'cdn.discordapp.com',
+      'media.discordapp.net',
+      'images-ext-1.discordapp.net',
+      'images-ext-2.discordapp.net',
+    ]);
     assert.equal(config.slack.socketMode, true);
     assert.equal(config.engine.mode, 'local');
     assert.deepEqual(config.queue, {

@@ -77,6 +77,8 @@ export function fakeCommands(calls: { caller: Caller; photo?: Uint8Array }[]): C
       throw new Error('a bug');
     },
     privacy: info,
+    check: async () => undefined,
+    refundQuota: async () => undefined,
     styles: () => [],
     job: async () => undefined,
     catalogue: () => [],
