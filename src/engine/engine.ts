@@ -23,6 +23,7 @@ import {
 } from './request.ts';
 import { formatStyleRef, type ReferableStyle } from './style-ref.ts';
 import type { GenerateInput } from './runtime/loaded.ts';
+import type { Device } from './runtime/devices.ts';
 import type { FaceInfo, FaceOptions, PhotoLimits } from './photo.ts';
 import { createLatentCache, type LatentCache } from './cache/latents.ts';
 import { InferenceClient, type HostHealth } from './inference/client.ts';
@@ -135,8 +136,12 @@ export interface EngineOptions {
   /** keyv store URL: 'memory', 'sqlite://path' or 'redis://…' (default memory). */
   cacheUrl?: string;
   cacheTtlMs?: number;
+  /** Key namespace of the cache, so deployments sharing a store stay apart; default `latents`. */
+  cacheNamespace?: string;
   /** ONNX Runtime threads per operator (default: all cores). */
   threads?: number;
+  /** Execution provider (default `cpu`); `auto` takes a GPU where one works. */
+  device?: Device;
   /** Weight bytes of style packs kept loaded (default 2 GB). */
   memoryBudgetBytes?: number;
   warmup?: boolean;
@@ -206,6 +211,7 @@ export class Engine {
         modelsDir: options.modelsDir,
         budgetBytes: options.memoryBudgetBytes ?? 2 * 1024 ** 3,
         threads: options.threads ?? cpus().length,
+        ...(options.device && { device: options.device }),
         warmup: options.warmup ?? true,
         ...(options.photo && { photo: options.photo }),
         ...(options.face && { face: options.face }),
@@ -220,6 +226,7 @@ export class Engine {
     const cache = await createLatentCache({
       url: options.cacheUrl ?? 'memory',
       ...(options.cacheTtlMs !== undefined && { ttlMs: options.cacheTtlMs }),
+      ...(options.cacheNamespace !== undefined && { namespace: options.cacheNamespace }),
     });
     const scheduler = new Scheduler<StylizeResult>({
       maxQueue: options.maxQueue ?? 100,
@@ -227,6 +234,11 @@ export class Engine {
       defaultTimeoutMs: options.jobTimeoutMs ?? 120_000,
     });
     return new Engine(options, cache, scheduler);
+  }
+
+  /** Cache entries dropped as unusable (damaged, or not of their pack's shape) since start. */
+  get cacheRejected(): number {
+    return this.cache.rejected;
   }
 
   /** Installed style packs. */
@@ -638,7 +650,8 @@ export class Engine {
     const checksum = encoderChecksum(encoder);
     const key = req.face.kind === 'photo' ? sha256(req.face.bytes) : req.face.key;
     const made = { encoder: choice, isW, photoKey: key };
-    const cached = await this.cache.getContent(key, checksum);
+    // Checked against this pack: an entry of another shape (or damaged) is dropped, a miss.
+    const cached = await this.cache.getContent(key, checksum, { nLatent: n, styleDim: d });
     if (cached) {
       // Store it again under this user too, so their forget() removes it even if another user
       // sent the same bytes first (it also restarts the TTL of a photo in use).
@@ -674,7 +687,8 @@ export class Engine {
         const key = sha256(choice.image);
         // Exemplar codes are z+ (the style's mapping maps them), so the style's own encoder.
         const checksum = encoderChecksum(pack.encoder);
-        let code = (await this.cache.getStyleCode(`${checksum}:${key}`))?.code;
+        const shape = { nLatent: m.nLatent, styleDim: m.styleDim };
+        let code = (await this.cache.getStyleCode(`${checksum}:${key}`, shape))?.code;
         if (!code) {
           code = (await this.encodeFace(choice.image, m.name, 'style', ctx, timings)).code;
           await this.cache.setStyleCode(`${checksum}:${key}`, code, { kind: 'image' }, req.userId);
