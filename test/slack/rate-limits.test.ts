@@ -93,7 +93,12 @@ describe('slack status edits and rate limits', { timeout: 180_000 }, () => {
   });
 
   it('throttles status edits: stage and coarse position changes only, one per interval', async () => {
-    const store = await openSlackStore({ url: 'memory', resultTtlMs: 60_000, onError: () => {} });
+    const store = await openSlackStore({
+      url: 'memory',
+      keyPrefix: 'test',
+      resultTtlMs: 60_000,
+      onError: () => {},
+    });
     const logs: string[] = [];
     const client = new webApi.WebClient(BOT_TOKEN, { slackApiUrl: h.fake.apiUrl });
     const statusClient = new webApi.WebClient(BOT_TOKEN, {

@@ -61,6 +61,7 @@ export async function startDiscord(options: StartDiscordOptions): Promise<Discor
   const log = options.log ?? ((line: string) => console.error(line));
   const results = await openResultIndex({
     url: options.storeUrl ?? config.cache.url,
+    keyPrefix: config.cache.keyPrefix,
     ttlMs: config.cache.ttlDays * 86_400_000,
     onError: (e) => log(`discord: result index: ${String(e)}`),
   });
