@@ -11,7 +11,6 @@ import { createRng } from './random.ts';
 import {
   allowedSizes,
   parseRequest,
-  slotWeights,
   type EncoderChoice,
   type ParsedRequest,
   type StylizeRequest,
@@ -279,21 +278,9 @@ export class Engine {
     ctx.signal.throwIfAborted();
     const content = await this.content(req, style, ctx, time);
     const exstyle = await this.exstyle(req, style, ctx, time);
-    const weights = slotWeights(req, m.defaults, m.nLatent, m.nStructure);
-    const truncation = req.truncation ?? m.defaults.truncation;
-    const contentIsW = content.isW;
-    const keepColour = req.preserveColor ? { content: content.code, contentIsW } : undefined;
-    const mapped = await time('map', () => style.extrinsic(exstyle.code, keepColour));
+    const input = await time('map', () => style.input(content, exstyle.code, req));
     ctx.signal.throwIfAborted();
-    return {
-      req,
-      style,
-      size,
-      content,
-      used: exstyle.used,
-      input: { content: content.code, contentIsW, exstyle: mapped, weights, truncation },
-      timings,
-    };
+    return { req, style, size, content, used: exstyle.used, input, timings };
   }
 
   private async finish(

@@ -6,6 +6,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../errors.ts';
 import type { EncoderManifest, LatentSpace, StyleManifest } from '../pack/manifest.ts';
+import { slotWeights, type ParsedRequest } from '../request.ts';
 import type { InstalledPack } from '../pack/store.ts';
 import { seededNoise, storedNoise, type NoiseFeeds } from '../pack/noise.ts';
 import { createRng } from '../random.ts';
@@ -187,6 +188,29 @@ export class LoadedStyle {
     const w = await this.map(z);
     if (keepColour?.contentIsW) w.set(keepColour.content.subarray(from), from);
     return w;
+  }
+
+  /**
+   * One face's generator input, as a request asks for it: the slot weights (the request's or the
+   * pack's defaults), the truncation, and the exemplar mapped with or without preserve colour.
+   */
+  async input(
+    content: { code: Float32Array; isW: boolean },
+    exemplar: Float32Array,
+    req: Pick<ParsedRequest, 'structure' | 'color' | 'weights' | 'truncation' | 'preserveColor'>,
+  ): Promise<GenerateInput> {
+    const m = this.manifest;
+    const weights = slotWeights(req, m.defaults, m.nLatent, m.nStructure);
+    const keepColour = req.preserveColor
+      ? { content: content.code, contentIsW: content.isW }
+      : undefined;
+    return {
+      content: content.code,
+      contentIsW: content.isW,
+      exstyle: await this.extrinsic(exemplar, keepColour),
+      weights,
+      truncation: req.truncation ?? m.defaults.truncation,
+    };
   }
 
   /**
