@@ -81,7 +81,7 @@ describe('queue failures: a job that fails on every attempt', { timeout: 30_000 
   });
 });
 
-describe('queue failures: graceful worker shutdown', { timeout: 30_000 }, () => {
+describe('queue failures: graceful worker shutdown', { timeout: 60_000 }, () => {
   let lb: Loopback;
   before(async () => {
     lb = await loopback();
