@@ -46,16 +46,16 @@ test('status edits: the first at once, then at most one per interval, the latest
   const surface = recorder();
   const view = new JobView(surface, { log: () => undefined });
 
-  view.sink(status('queued', 'Queued: #2 in line'));
+  void view.sink(status('queued', 'Queued: #2 in line'));
   await advance(t, 0);
   assert.deepEqual(surface.shown, [{ at: 0, content: '⏳ Queued: #2 in line' }]);
 
   // Three changes within one interval: only the last is shown, one interval after the first.
-  view.sink(status('queued', 'Queued: #1 in line'));
+  void view.sink(status('queued', 'Queued: #1 in line'));
   await advance(t, 100);
-  view.sink(status('aligning', 'Finding the face…'));
+  void view.sink(status('aligning', 'Finding the face…'));
   await advance(t, 100);
-  view.sink(status('encoding', 'Encoding…'));
+  void view.sink(status('encoding', 'Encoding…'));
   await advance(t, STATUS_INTERVAL_MS - 201);
   assert.equal(surface.shown.length, 1, 'nothing before the interval is over');
   await advance(t, 1);
@@ -63,7 +63,7 @@ test('status edits: the first at once, then at most one per interval, the latest
 
   // A change long after the last edit is shown at once.
   await advance(t, 5 * STATUS_INTERVAL_MS);
-  view.sink(status('generating', 'Generating…'));
+  void view.sink(status('generating', 'Generating…'));
   await advance(t, 0);
   assert.deepEqual(surface.shown.at(-1), {
     at: 6 * STATUS_INTERVAL_MS,
@@ -81,10 +81,10 @@ test('a status pending when the result comes is never shown after it', async (t)
   t.mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 0 });
   const surface = recorder();
   const view = new JobView(surface, { log: () => undefined });
-  view.sink(status('queued', 'Queued: #1 in line'));
+  void view.sink(status('queued', 'Queued: #1 in line'));
   await advance(t, 0);
-  view.sink(status('generating', 'Generating…'));
-  view.sink({ kind: 'info', text: 'done' });
+  void view.sink(status('generating', 'Generating…'));
+  void view.sink({ kind: 'info', text: 'done' });
   await view.done();
   await advance(t, 10 * STATUS_INTERVAL_MS);
   // The status, then the info reply (an embed: no content); the pending "Generating…" never.

@@ -215,7 +215,7 @@ function floatsAllocated<T>(work: () => T): [T, number] {
   let floats = 0;
   const Real = globalThis.Float32Array;
   globalThis.Float32Array = new Proxy(Real, {
-    construct(target, args: unknown[], newTarget: object) {
+    construct(target, args: [number], newTarget: typeof Real) {
       const array = Reflect.construct(target, args, newTarget) as Float32Array;
       floats += array.length;
       return array;
