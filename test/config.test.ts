@@ -38,7 +38,12 @@ describe('loadConfig', () => {
       globalQueue: 50,
     });
     assert.deepEqual(config.playground, { enabled: true, host: '127.0.0.1', port: 8788 });
-    assert.deepEqual(config.discord.cdnHosts, ['cdn.discordapp.com', 'media.discordapp.net']);
+    assert.deepEqual(config.discord.cdnHosts, [
+      'cdn.discordapp.com',
+      'media.discordapp.net',
+      'images-ext-1.discordapp.net',
+      'images-ext-2.discordapp.net',
+    ]);
     assert.equal(config.slack.socketMode, true);
     assert.equal(config.engine.mode, 'local');
     assert.deepEqual(config.queue, {

@@ -10,11 +10,18 @@ import { UserError } from '../engine/errors.ts';
 import { ActiveJobs } from './active.ts';
 import { cancel } from './cancel.ts';
 import { ContactSheets } from './contact-sheet.ts';
-import type { Command, CommandContext, CommandMeta, Send } from './context.ts';
+import {
+  ownerOf,
+  type Command,
+  type CommandContext,
+  type CommandMeta,
+  type Send,
+} from './context.ts';
 import { deleteResult } from './delete.ts';
 import { forget } from './forget.ts';
 import { help } from './help.ts';
 import { createLimits, type Limits } from './limits.ts';
+import { precheck, type Precheck } from './precheck.ts';
 import { privacy } from './privacy.ts';
 import { openRecords, type JobRecord } from './records.ts';
 import { errorReply } from './replies.ts';
@@ -22,11 +29,11 @@ import { reroll, type RerollMode } from './reroll.ts';
 import { styleList } from './style-list.ts';
 import { styleRandom } from './style-random.ts';
 import { stylize, type StylizeInput } from './stylize.ts';
-import type { Caller, ReplySink } from './types.ts';
+import type { Caller, Reply, ReplySink } from './types.ts';
 
 export type { Caller, Reply, ReplySink, ResultParams, Stage } from './types.ts';
 export type { CommandMeta, CommandOption } from './context.ts';
-export type { JobRecord, RerollMode, StyleInfo, StylizeInput };
+export type { JobRecord, Precheck, RerollMode, StyleInfo, StylizeInput };
 
 /**
  * The commands. Each sends its replies to `reply` in order and resolves once the last one is
@@ -70,6 +77,17 @@ export interface Commands {
   help(caller: Caller, reply: ReplySink): Promise<void>;
   /** What is stored, for how long, and how to delete it. */
   privacy(caller: Caller, reply: ReplySink): Promise<void>;
+  /**
+   * The refusal an image command would answer before any real work (limits, style, no photo,
+   * not the author), or `undefined`: for an adapter that must choose a reply's visibility when
+   * it acknowledges. Takes nothing; the command itself checks again.
+   */
+  check(caller: Caller, request: Precheck): Promise<Extract<Reply, { kind: 'error' }> | undefined>;
+  /**
+   * Gives the caller back one job of the hour, for a job the platform refused to show (the bot
+   * lacks a permission there): the user should not pay for our missing access.
+   */
+  refundQuota(caller: Caller): Promise<void>;
   /** For autocomplete: installed packs and their exemplar names. */
   styles(): StyleInfo[];
   /** The job record, e.g. to map a reaction to a job (works after a restart). */
@@ -173,6 +191,16 @@ export async function createCommands(options: CreateCommandsOptions): Promise<Co
     forget: (caller, reply) => call(forget, caller, undefined, reply),
     help: (caller, reply) => call(help, caller, undefined, reply),
     privacy: (caller, reply) => call(privacy, caller, undefined, reply),
+    async check(caller, request) {
+      try {
+        if (closed) throw new UserError('busy', 'shutting down');
+        await precheck(ctx, caller, request);
+        return undefined;
+      } catch (error) {
+        return errorReply(error, onError);
+      }
+    },
+    refundQuota: (caller) => limits.refund(ownerOf(caller)),
     styles: () => engine.styles(),
     job: (jobId) => records.get(jobId),
     catalogue: () => CATALOGUE,

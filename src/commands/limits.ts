@@ -41,6 +41,13 @@ export type Release = () => Promise<void>;
 export interface Limits {
   /** Takes a slot for one job, or throws a {@link LimitError} saying when to try again. */
   admit(owner: string, channel: string): Promise<Release>;
+  /**
+   * Throws the {@link LimitError} `admit` would throw now, taking nothing: lets an adapter refuse
+   * privately before it acknowledges. `admit` still decides (another job may come in between).
+   */
+  check(owner: string, channel: string): Promise<void>;
+  /** Gives back one of the hour's jobs, for a job the platform would not let us show. */
+  refund(owner: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -114,6 +121,15 @@ export async function createLimits(options: LimitsOptions): Promise<Limits> {
         throw error;
       }
     },
+    async check(owner, channel) {
+      await peek(perOwner, owner, 'user-busy', () => estimates.owner(owner));
+      await peek(perChannel, channel, 'channel-busy', () => estimates.channel(channel));
+      await peek(global, 'all', 'queue-full', (n) => estimates.queue(n));
+      await peek(hourly, owner, 'rate-limited', (_n, res) => res.msBeforeNext);
+    },
+    async refund(owner) {
+      await giveBack(hourly, owner);
+    },
     async close() {
       if (redis?.isOpen) await redis.close();
     },
@@ -140,6 +156,19 @@ async function take(
     const ms = Math.max(1000, Math.round(retryAfter(inProgress, refusal)));
     throw new LimitError(code, ms, `${key}: ${inProgress} of ${limiter.points}`);
   }
+}
+
+/** Throws as {@link take} would if the limiter is full, without consuming. */
+async function peek(
+  limiter: RateLimiterAbstract,
+  key: string,
+  code: UserErrorCode,
+  retryAfter: (inProgress: number, res: RateLimiterRes) => number,
+): Promise<void> {
+  const res = await limiter.get(key);
+  if (!res || res.consumedPoints < limiter.points) return;
+  const ms = Math.max(1000, Math.round(retryAfter(res.consumedPoints, res)));
+  throw new LimitError(code, ms, `${key}: ${res.consumedPoints} of ${limiter.points}`);
 }
 
 async function giveBack(limiter: RateLimiterAbstract, key: string): Promise<void> {

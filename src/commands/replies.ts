@@ -9,7 +9,10 @@ import type { Reply, ResultParams, Stage } from './types.ts';
  * The `error` reply for anything a command threw: a `UserError`'s sentence from the table (plus
  * when to try again, for a limit), or a generic sentence for a bug, which goes to `onError`.
  */
-export function errorReply(error: unknown, onError: (error: unknown) => void): Reply {
+export function errorReply(
+  error: unknown,
+  onError: (error: unknown) => void,
+): Extract<Reply, { kind: 'error' }> {
   if (error instanceof LimitError) {
     const text = `${error.userMessage} ${retryWords(error.retryAfterMs)}`;
     return { kind: 'error', code: error.code, text, retryAfterMs: error.retryAfterMs };

@@ -10,7 +10,9 @@ import {
   IntakeError,
   type DownloadPolicy,
 } from '../../src/bots/discord/download.ts';
+import { loadConfig } from '../../src/config.ts';
 import { UserError } from '../../src/engine/errors.ts';
+import { tempDir } from '../helpers/packs.ts';
 
 let server: Server;
 let base: string;
@@ -90,4 +92,17 @@ test('downloads into memory; refuses oversize (declared or streamed), redirects,
     downloadPhoto({ url: `${base}/ok` }, policy({ allowHttp: false })),
     code('host-not-allowed'),
   );
+});
+
+test("the default hosts take a link embed's image from Discord's media proxy", () => {
+  const hosts = loadConfig({ cwd: tempDir('hosts'), env: {} }).discord.cdnHosts;
+  const policy = { hosts, maxBytes: 100 };
+  for (const url of [
+    'https://images-ext-1.discordapp.net/external/abc/https/example.com/me.jpg',
+    'https://images-ext-2.discordapp.net/external/def/https/example.com/me.png',
+    'https://media.discordapp.net/attachments/1/2/me.png',
+  ]) {
+    assert.equal(checkSource({ url }, policy), undefined, url);
+  }
+  assert.ok(checkSource({ url: 'https://images-ext-9.evil.example/me.jpg' }, policy));
 });

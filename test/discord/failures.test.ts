@@ -1,7 +1,8 @@
 /**
  * Failures as users see them: a file that is not an image, a photo without a face, a link off
  * Discord's CDN, a rate limit; and what the adapter survives: a 429 from Discord's REST API, an
- * interaction token that has expired, an upload limit smaller than the result.
+ * interaction token that has expired, an upload limit smaller than the result. What a user sees
+ * is read from the fake's messages, which follow Discord's first-follow-up rule.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -12,6 +13,7 @@ import {
   isCallback,
   isEdit,
   isFollowUp,
+  quiet,
   useHarness,
   withFile,
   PER_HOUR,
@@ -20,18 +22,38 @@ import {
 import { attachment, opt, slash, type Sent } from './payloads.ts';
 
 const h = useHarness();
-const TIMEOUT = { timeout: 60_000 };
+const TIMEOUT = { timeout: 120_000 };
 
-/** The ephemeral follow-up of a public command that failed; its status message is deleted. */
-async function privateFailure(sent: Sent): Promise<string> {
+/**
+ * A failure found after the command was deferred (publicly): it takes the status message's
+ * place, and it is what the interaction shows in the end, with no follow-up.
+ */
+async function failureInPlace(sent: Sent): Promise<string> {
   const { fake } = h;
-  const reply = await fake.waitFor(isFollowUp(sent.token), { from: sent.from, what: 'the error' });
-  assert.equal(reply.body?.flags, MessageFlags.Ephemeral);
-  await fake.waitFor(
-    (r) => r.method === 'DELETE' && r.path.endsWith(`/${sent.token}/messages/@original`),
-    { from: sent.from },
-  );
-  return String(reply.body?.content);
+  const error = await fake.waitFor((r) => isEdit(sent.token)(r) && !isStatus(r), {
+    from: sent.from,
+    what: 'the error',
+  });
+  await quiet(200);
+  const shown = fake.shown(sent.token);
+  assert.equal(shown.length, 1, JSON.stringify(shown));
+  assert.deepEqual(shown[0], { content: error.body?.content, ephemeral: false, files: 0 });
+  assert.ok(!fake.requests.slice(sent.from).some(isFollowUp(sent.token)), 'no follow-up');
+  return String(error.body?.content);
+}
+
+const isStatus = (r: RecordedRequest): boolean => String(r.body?.content).startsWith('⏳');
+
+/** A refusal answered at once, privately, instead of a defer: the only thing the user sees. */
+async function privateRefusal(sent: Sent): Promise<string> {
+  const { fake } = h;
+  const reply = await fake.waitFor(isCallback(sent.id), { from: sent.from, what: 'the answer' });
+  assert.equal(reply.body?.type, InteractionResponseType.ChannelMessageWithSource);
+  await quiet(200);
+  const shown = fake.shown(sent.token);
+  assert.equal(shown.length, 1, JSON.stringify(shown));
+  assert.equal(shown[0]?.ephemeral, true, 'private');
+  return shown[0]!.content;
 }
 
 test('a file that is not an image, a photo without a face', TIMEOUT, async () => {
@@ -44,14 +66,15 @@ test('a file that is not an image, a photo without a face', TIMEOUT, async () =>
     'photo.jpg',
   );
   const sent = slash(fake, ursula, 'stylize', [opt.attachment('photo', notes)], [notes]);
-  assert.match(await privateFailure(sent), /isn't an image I can read\. Send a JPEG, PNG/);
+  assert.match(await failureInPlace(sent), /isn't an image I can read\. Send a JPEG, PNG/);
 
   const cat = h.cdnPhoto('no_face_cat.png');
   const noFace = slash(fake, ursula, 'stylize', [opt.attachment('photo', cat)], [cat]);
   assert.equal(
-    await privateFailure(noFace),
+    await failureInPlace(noFace),
     'No face found. Try a front-facing photo where the face is clearly visible.',
   );
+  assert.deepEqual(fake.invalidRequests(sent.from), []);
 });
 
 test(
@@ -92,7 +115,7 @@ test('past the hourly limit: a private refusal that says when to come back', TIM
   }
   const refused = slash(fake, mallory, 'style', [opt.sub('random')]);
   assert.match(
-    await privateFailure(refused),
+    await privateRefusal(refused),
     /^You've reached the hourly limit of portraits\. Try again in (~\d+ min|about \d+ s)\.$/,
   );
 });

@@ -2,19 +2,81 @@
  * A fake Discord on 127.0.0.1: the REST routes the adapter uses, the gateway (fake-gateway.ts)
  * and a CDN for attachment bytes, so the real discord.js client can be driven end to end.
  * Every REST request is recorded; tests wait for the ones they expect.
+ *
+ * It keeps the platform rules the adapter must respect, not just the routes:
+ * - the first follow-up after a deferred response, while that response is still "thinking",
+ *   ignores its `flags` and becomes the original response, with the defer's visibility;
+ * - the app's permissions per channel: the interactions' `app_permissions`, the guild's roles and
+ *   overwrites the client caches, and the REST routes all say the same; a message the app may not
+ *   post is answered 403 / 50013 (files need Attach Files, embeds Embed Links, a channel message
+ *   Send Messages), removing someone's reaction needs Manage Messages and is 403 / 50003 in a DM;
+ * - interaction tokens expire 15 minutes after the interaction's snowflake time (401 / 50027);
+ * - an interaction of a user-installed app (no guild install) allows 5 follow-ups (400 / 40094);
+ * - 401, 403 and 429 answers are counted, as Discord counts them towards its invalid-request ban.
+ *   The 3-second window of the first callback is not modelled.
  */
 import { EventEmitter, once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
+  ChannelType,
+  GatewayDispatchEvents,
   InteractionResponseType,
+  MessageFlags,
+  PermissionFlagsBits,
+  PermissionsBitField,
+  RESTJSONErrorCodes,
   SnowflakeUtil,
   type APIAttachment,
   type APIMessage,
   type APIUser,
-  type GatewayDispatchEvents,
 } from 'discord.js';
 import { FakeGateway, guildCreate, type GatewayWorld } from './fake-gateway.ts';
+
+/** What the invite asks for, plus Add Reactions: the app's permissions in a channel by default. */
+export const GUILD_PERMISSIONS =
+  PermissionFlagsBits.ViewChannel |
+  PermissionFlagsBits.SendMessages |
+  PermissionFlagsBits.SendMessagesInThreads |
+  PermissionFlagsBits.EmbedLinks |
+  PermissionFlagsBits.AttachFiles |
+  PermissionFlagsBits.ReadMessageHistory |
+  PermissionFlagsBits.AddReactions |
+  PermissionFlagsBits.ManageMessages;
+
+/** An app's permissions in a DM: it may post there, not manage other people's reactions. */
+export const DM_PERMISSIONS =
+  PermissionFlagsBits.ViewChannel |
+  PermissionFlagsBits.SendMessages |
+  PermissionFlagsBits.EmbedLinks |
+  PermissionFlagsBits.AttachFiles |
+  PermissionFlagsBits.ReadMessageHistory |
+  PermissionFlagsBits.AddReactions;
+
+/** Interaction tokens last 15 minutes. */
+export const TOKEN_LIFETIME_MS = 15 * 60_000;
+/** A user-installed app's interaction allows this many follow-ups. */
+export const USER_INSTALL_FOLLOW_UPS = 5;
+
+/** What the fake knows of an interaction it dispatched. */
+export interface FakeInteraction {
+  channelId: string;
+  /** From the interaction id's snowflake, as Discord counts the token's lifetime. */
+  createdAt: number;
+  /** No guild install authorises it: the follow-up limit applies. */
+  userInstallOnly: boolean;
+  original?: string;
+  /** Deferred and neither edited nor followed up yet: the next follow-up becomes the original. */
+  thinking: boolean;
+  followUps: string[];
+}
+
+type Answer = { status: number; body?: unknown };
+const denied = (code: RESTJSONErrorCodes, message: string): Answer => ({
+  status: 403,
+  body: { code, message },
+});
+const missing = (): Answer => denied(RESTJSONErrorCodes.MissingPermissions, 'Missing Permissions');
 
 export interface UploadedFile {
   name: string;
@@ -64,14 +126,20 @@ export class FakeDiscord {
   readonly bot = user(snowflake(), 'Pastiche', true);
   readonly guildId = snowflake();
   readonly channelId = snowflake();
+  /** The guild's owner: not the bot, so its permissions come from roles and overwrites. */
+  readonly ownerId = snowflake();
   readonly requests: RecordedRequest[] = [];
   readonly messages = new Map<string, APIMessage>();
   readonly gateway: FakeGateway;
   readonly #events = new EventEmitter();
   readonly #cdn = new Map<string, { bytes: Uint8Array; type: string }>();
   readonly #canned: Canned[] = [];
-  /** Interaction token → the id of its original response message. */
-  readonly #originals = new Map<string, string>();
+  /** Interaction token → what the fake knows of it. */
+  readonly #interactions = new Map<string, FakeInteraction>();
+  /** DM channel id → the user at the other end. */
+  readonly #dms = new Map<string, APIUser>();
+  /** The app's permissions per guild channel, where not {@link GUILD_PERMISSIONS}. */
+  readonly #permissions = new Map<string, bigint>();
   readonly #routes: [string, RegExp, Handler][];
   #base = '';
 
@@ -117,14 +185,63 @@ export class FakeDiscord {
 
   /** The original response message of an interaction, by its token. */
   original(token: string): APIMessage {
-    const message = this.messages.get(this.#originals.get(token) ?? '');
+    const message = this.messages.get(this.#interactions.get(token)?.original ?? '');
     if (!message) throw new Error(`no original response for ${token}`);
     return message;
   }
 
+  /** What an interaction left that still exists: its original response, then follow-ups. */
+  shown(token: string): { content: string; ephemeral: boolean; files: number }[] {
+    const i = this.#interactions.get(token);
+    const ids = i ? [i.original, ...i.followUps] : [];
+    return ids.flatMap((id) => {
+      const m = id ? this.messages.get(id) : undefined;
+      if (!m) return [];
+      const ephemeral = ((m.flags ?? 0) & MessageFlags.Ephemeral) !== 0;
+      return [{ content: m.content, ephemeral, files: m.attachments.length }];
+    });
+  }
+
+  /** Called by the payload builders: the fake learns of each interaction it dispatches. */
+  interactionSent(token: string, i: Omit<FakeInteraction, 'thinking' | 'followUps'>): void {
+    this.#interactions.set(token, { ...i, thinking: false, followUps: [] });
+  }
+
+  /** A DM channel between the bot and `who` (fetched by id, as after a restart). */
+  openDm(who: APIUser): string {
+    const id = snowflake();
+    this.#dms.set(id, who);
+    return id;
+  }
+
+  /** The app's permissions in a channel, as `app_permissions` and the REST checks see them. */
+  permissionsIn(channelId: string): bigint {
+    if (this.#dms.has(channelId)) return DM_PERMISSIONS;
+    return this.#permissions.get(channelId) ?? GUILD_PERMISSIONS;
+  }
+
+  /**
+   * Sets the app's permissions in the guild channel (a member overwrite for the bot) and tells
+   * the client with CHANNEL_UPDATE, as Discord would.
+   */
+  setPermissions(channelId: string, bits: bigint, { tell = true } = {}): void {
+    this.#permissions.set(channelId, bits);
+    if (tell) this.dispatch(GatewayDispatchEvents.ChannelUpdate, this.#guildChannel(channelId));
+  }
+
+  /** The messages in a channel, oldest first. */
+  messagesIn(channelId: string): APIMessage[] {
+    return [...this.messages.values()].filter((m) => m.channel_id === channelId);
+  }
+
+  /** Requests answered 401, 403 or 429 since `from`: what Discord counts towards a ban. */
+  invalidRequests(from = 0): RecordedRequest[] {
+    return this.requests.slice(from).filter((r) => [401, 403, 429].includes(r.status));
+  }
+
   /** Stores a message someone else posted, as if it were in the channel. */
-  postAs(author: APIUser, data: Partial<APIMessage>): APIMessage {
-    const message = this.#message(this.channelId, author, data);
+  postAs(author: APIUser, data: Partial<APIMessage>, channelId = this.channelId): APIMessage {
+    const message = this.#message(channelId, author, data);
     this.messages.set(message.id, message);
     return message;
   }
@@ -132,7 +249,7 @@ export class FakeDiscord {
   /** The first request from `from` on that matches, waiting up to `timeoutMs`. */
   async waitFor(
     match: (r: RecordedRequest) => boolean,
-    { from = 0, timeoutMs = 20_000, what = 'request' } = {},
+    { from = 0, timeoutMs = 45_000, what = 'request' } = {},
   ): Promise<RecordedRequest> {
     const found = this.requests.slice(from).find(match);
     if (found) return found;
@@ -170,7 +287,54 @@ export class FakeDiscord {
       appId: this.appId,
       bot: this.bot,
       url: `ws://127.0.0.1:${new URL(this.#base).port}/gateway`,
-      guild: guildCreate({ id: this.guildId, channelId: this.channelId, ownerId: this.bot.id }),
+      guild: guildCreate({
+        id: this.guildId,
+        ownerId: this.ownerId,
+        bot: this.bot,
+        channel: this.#guildChannel(this.channelId),
+      }),
+    };
+  }
+
+  /** The guild channel with the bot's member overwrite: all it may do, nothing else. */
+  #guildChannel(id: string): Record<string, unknown> {
+    const allow = this.permissionsIn(id);
+    return {
+      id,
+      type: ChannelType.GuildText,
+      guild_id: this.guildId,
+      name: 'portraits',
+      position: 0,
+      permission_overwrites: [
+        {
+          id: this.bot.id,
+          type: 1,
+          allow: String(allow),
+          deny: String(PermissionsBitField.All & ~allow),
+        },
+      ],
+    };
+  }
+
+  /** 50013 unless the app may post `body` (and its files) there as a message of its own. */
+  #mayPost(channelId: string, req: RecordedRequest, viaInteraction: boolean): Answer | undefined {
+    if (this.#dms.has(channelId)) return undefined;
+    const has = (bit: bigint): boolean => (this.permissionsIn(channelId) & bit) === bit;
+    if (!viaInteraction && !has(PermissionFlagsBits.ViewChannel | PermissionFlagsBits.SendMessages))
+      return missing();
+    if (req.files.length > 0 && !has(PermissionFlagsBits.AttachFiles)) return missing();
+    const embeds = req.body?.embeds;
+    if (Array.isArray(embeds) && embeds.length > 0 && !has(PermissionFlagsBits.EmbedLinks))
+      return missing();
+    return undefined;
+  }
+
+  /** 401 / 50027 once the interaction's token has expired. */
+  #expired(i: FakeInteraction | undefined): Answer | undefined {
+    if (!i || Date.now() <= i.createdAt + TOKEN_LIFETIME_MS) return undefined;
+    return {
+      status: 401,
+      body: { code: RESTJSONErrorCodes.InvalidWebhookToken, message: 'Invalid Webhook Token' },
     };
   }
 
@@ -227,8 +391,8 @@ export class FakeDiscord {
         ? { status: 200, body: message }
         : { status: 404, body: { code: 10008, message: 'Unknown Message' } };
     };
-    const original = (token: string | undefined): string | undefined =>
-      token ? this.#originals.get(token) : undefined;
+    const interaction = (token: string | undefined): FakeInteraction | undefined =>
+      token ? this.#interactions.get(token) : undefined;
     return [
       [
         'GET',
@@ -253,12 +417,15 @@ export class FakeDiscord {
         (req, [, , token]) => {
           const type = req.body?.type;
           const data = (req.body?.data ?? {}) as Record<string, unknown>;
+          const i = interaction(token);
+          if (!i) return { status: 404, body: { code: 10062, message: 'Unknown interaction' } };
           if (
             type === InteractionResponseType.DeferredChannelMessageWithSource ||
             type === InteractionResponseType.ChannelMessageWithSource
           ) {
-            const message = this.#write(this.channelId, { ...req, body: data });
-            this.#originals.set(token!, message.id);
+            const message = this.#write(i.channelId, { ...req, body: data });
+            i.original = message.id;
+            i.thinking = type === InteractionResponseType.DeferredChannelMessageWithSource;
           }
           return { status: 204 };
         },
@@ -267,39 +434,105 @@ export class FakeDiscord {
         'PATCH',
         /^\/webhooks\/(\d+)\/([^/]+)\/messages\/@original$/,
         (req, [, , token]) => {
-          const id = original(token);
-          const existing = id ? this.messages.get(id) : undefined;
-          if (!existing) return found(id);
-          return { status: 200, body: this.#write(existing.channel_id, req, existing) };
+          const i = interaction(token);
+          const gone = this.#expired(i);
+          if (gone) return gone;
+          const existing = i?.original ? this.messages.get(i.original) : undefined;
+          if (!i || !existing) return found(undefined);
+          const refused = this.#mayPost(i.channelId, req, true);
+          if (refused) return refused;
+          i.thinking = false;
+          // The original keeps the visibility it was given when the interaction was answered.
+          const body = { ...req.body, flags: existing.flags ?? 0 };
+          return {
+            status: 200,
+            body: this.#write(existing.channel_id, { ...req, body }, existing),
+          };
         },
       ],
       [
         'DELETE',
         /^\/webhooks\/(\d+)\/([^/]+)\/messages\/@original$/,
         (_req, [, , token]) => {
-          const id = original(token);
-          return id && this.messages.delete(id) ? { status: 204 } : found(undefined);
+          const i = interaction(token);
+          const gone = this.#expired(i);
+          if (gone) return gone;
+          if (!i?.original || !this.messages.delete(i.original)) return found(undefined);
+          i.thinking = false;
+          return { status: 204 };
         },
       ],
       [
         'POST',
         /^\/webhooks\/(\d+)\/([^/]+)$/,
-        (req) => ({ status: 200, body: this.#write(this.channelId, req) }),
+        (req, [, , token]) => {
+          const i = interaction(token);
+          if (!i) return found(undefined);
+          const gone = this.#expired(i);
+          if (gone) return gone;
+          const refused = this.#mayPost(i.channelId, req, true);
+          if (refused) return refused;
+          if (i.userInstallOnly && i.followUps.length >= USER_INSTALL_FOLLOW_UPS) {
+            const code = RESTJSONErrorCodes.ThisInteractionHasHitTheMaximumNumberOfFollowUpMessages;
+            return { status: 400, body: { code, message: 'Maximum number of follow-ups' } };
+          }
+          const existing = i.original ? this.messages.get(i.original) : undefined;
+          if (i.thinking && existing) {
+            // Discord's rule: this follow-up's flags are ignored; it becomes the original.
+            i.thinking = false;
+            const body = { ...req.body, flags: existing.flags ?? 0 };
+            return { status: 200, body: this.#write(i.channelId, { ...req, body }, existing) };
+          }
+          const message = this.#write(i.channelId, req);
+          i.followUps.push(message.id);
+          return { status: 200, body: message };
+        },
+      ],
+      [
+        'POST',
+        /^\/users\/@me\/channels$/,
+        (req) => {
+          const recipient = String(req.body?.recipient_id);
+          const known = [...this.#dms].find(([, u]) => u.id === recipient);
+          const id = known?.[0] ?? this.openDm(user(recipient, `user-${recipient}`));
+          const recipients = [this.#dms.get(id)];
+          return { status: 200, body: { id, type: ChannelType.DM, recipients } };
+        },
+      ],
+      [
+        'GET',
+        /^\/channels\/(\d+)$/,
+        (_req, [, id]) => {
+          const recipient = this.#dms.get(id!);
+          if (recipient) {
+            return { status: 200, body: { id, type: ChannelType.DM, recipients: [recipient] } };
+          }
+          if (id === this.channelId) return { status: 200, body: this.#guildChannel(id) };
+          return { status: 404, body: { code: 10003, message: 'Unknown Channel' } };
+        },
       ],
       ['GET', /^\/channels\/(\d+)\/messages\/(\d+)$/, (_req, [, , id]) => found(id)],
       [
         'POST',
         /^\/channels\/(\d+)\/messages$/,
-        (req, [, channel]) => ({ status: 200, body: this.#write(channel!, req) }),
+        (req, [, channel]) =>
+          this.#mayPost(channel!, req, false) ?? {
+            status: 200,
+            body: this.#write(channel!, req),
+          },
       ],
       [
         'PATCH',
         /^\/channels\/(\d+)\/messages\/(\d+)$/,
         (req, [, channel, id]) => {
           const existing = this.messages.get(id!);
-          return existing
-            ? { status: 200, body: this.#write(channel!, req, existing) }
-            : found(undefined);
+          if (!existing) return found(undefined);
+          return (
+            this.#mayPost(channel!, req, false) ?? {
+              status: 200,
+              body: this.#write(channel!, req, existing),
+            }
+          );
         },
       ],
       [
@@ -309,8 +542,18 @@ export class FakeDiscord {
       ],
       [
         'DELETE',
-        /^\/channels\/(\d+)\/messages\/(\d+)\/reactions\/[^/]+\/\d+$/,
-        () => ({ status: 204 }),
+        /^\/channels\/(\d+)\/messages\/(\d+)\/reactions\/[^/]+\/(\d+|@me)$/,
+        (_req, [, channel, , who]) => {
+          if (who === '@me') return { status: 204 };
+          if (this.#dms.has(channel!)) {
+            return denied(
+              RESTJSONErrorCodes.CannotExecuteActionOnDMChannel,
+              'Cannot execute action on a DM channel',
+            );
+          }
+          const manage = PermissionFlagsBits.ManageMessages;
+          return (this.permissionsIn(channel!) & manage) === manage ? { status: 204 } : missing();
+        },
       ],
       [
         'PUT',

@@ -5,7 +5,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import {
-  ChannelType,
   GatewayDispatchEvents,
   GatewayOpcodes,
   type APIUser,
@@ -89,11 +88,16 @@ export class FakeGateway {
   }
 }
 
-/** A GUILD_CREATE for a guild with one text channel; the fields Discord always sends. */
+/**
+ * A GUILD_CREATE for a guild with one text channel, the bot as a member (so the client can work
+ * out its permissions) and an @everyone role that grants nothing: the channel's overwrite for
+ * the bot says what it may do.
+ */
 export function guildCreate(ids: {
   id: string;
-  channelId: string;
   ownerId: string;
+  bot: APIUser;
+  channel: Record<string, unknown>;
 }): GatewayWorld['guild'] {
   return {
     id: ids.id,
@@ -108,7 +112,21 @@ export function guildCreate(ids: {
     verification_level: 0,
     default_message_notifications: 0,
     explicit_content_filter: 0,
-    roles: [],
+    roles: [
+      {
+        id: ids.id,
+        name: '@everyone',
+        color: 0,
+        hoist: false,
+        icon: null,
+        unicode_emoji: null,
+        position: 0,
+        permissions: '0',
+        managed: false,
+        mentionable: false,
+        flags: 0,
+      },
+    ],
     emojis: [],
     features: [],
     mfa_level: 0,
@@ -128,7 +146,16 @@ export function guildCreate(ids: {
     hub_type: null,
     safety_alerts_channel_id: null,
     incidents_data: null,
-    channels: [{ id: ids.channelId, type: ChannelType.GuildText, name: 'portraits', position: 0 }],
-    members: [],
+    channels: [ids.channel],
+    members: [
+      {
+        user: ids.bot,
+        roles: [],
+        joined_at: new Date(0).toISOString(),
+        deaf: false,
+        mute: false,
+        flags: 0,
+      },
+    ],
   };
 }

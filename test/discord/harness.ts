@@ -30,6 +30,8 @@ export interface Harness {
   commands: Commands;
   bot: DiscordBot;
   logs: string[];
+  /** The users whose hourly quota the adapter gave back, in order. */
+  refunds: string[];
   /** Stops the bot and starts a new one on the same stores, as a process restart would. */
   restart(): Promise<void>;
   /** A fresh user of the fake guild. */
@@ -69,11 +71,19 @@ export function useHarness(): Harness {
       warmup: false,
       threads: 2,
     });
-    h.commands = await createCommands({
+    const commands = await createCommands({
       engine,
       config: h.config,
       onError: (e) => h.logs.push(String(e)),
     });
+    h.refunds = [];
+    h.commands = {
+      ...commands,
+      async refundQuota(caller) {
+        h.refunds.push(caller.userId);
+        await commands.refundQuota(caller);
+      },
+    };
     h.fake = await FakeDiscord.start();
     h.logs = [];
     const start = (): Promise<DiscordBot> =>

@@ -9,10 +9,12 @@ import {
   ComponentType,
   GatewayDispatchEvents,
   InteractionType,
+  PermissionFlagsBits,
   type APIAttachment,
   type APIMessage,
   type APIUser,
 } from 'discord.js';
+import { SnowflakeUtil } from 'discord.js';
 import { snowflake, type FakeDiscord } from './fake-discord.ts';
 
 /** An interaction as sent: its id and token name the REST routes of its responses. */
@@ -41,6 +43,16 @@ export const opt = {
   number: (name: string, value: number): Option => ({
     name,
     type: ApplicationCommandOptionType.Number,
+    value,
+  }),
+  boolean: (name: string, value: boolean): Option => ({
+    name,
+    type: ApplicationCommandOptionType.Boolean,
+    value,
+  }),
+  integer: (name: string, value: number): Option => ({
+    name,
+    type: ApplicationCommandOptionType.Integer,
     value,
   }),
   attachment: (name: string, a: APIAttachment): Option => ({
@@ -72,7 +84,11 @@ export function attachment(
   };
 }
 
-/** Sends an INTERACTION_CREATE by `who` in the fake's channel. */
+/**
+ * Sends an INTERACTION_CREATE by `who` in the fake's channel. `extra` overrides fields; an
+ * `undefined` one is left out (a DM has no `guild_id` or `member`). `app_permissions` are the
+ * fake's for the channel unless given.
+ */
 export function interact(
   fake: FakeDiscord,
   who: APIUser,
@@ -80,11 +96,10 @@ export function interact(
   data: Record<string, unknown>,
   extra: Record<string, unknown> = {},
 ): Sent {
-  const id = snowflake();
   const token = `token-${randomUUID()}`;
   const from = fake.requests.length;
-  fake.dispatch(GatewayDispatchEvents.InteractionCreate, {
-    id,
+  const payload: Record<string, unknown> = {
+    id: snowflake(),
     token,
     application_id: fake.appId,
     type,
@@ -94,7 +109,6 @@ export function interact(
     channel: { id: fake.channelId, type: 0, guild_id: fake.guildId, name: 'portraits' },
     member: member(who),
     version: 1,
-    app_permissions: '8',
     locale: 'en-US',
     guild_locale: 'en-US',
     entitlements: [],
@@ -102,9 +116,48 @@ export function interact(
     context: 0,
     attachment_size_limit: 10 * 1024 * 1024,
     ...extra,
+  };
+  for (const [key, value] of Object.entries(payload)) if (value === undefined) delete payload[key];
+  const channelId = String(payload.channel_id);
+  payload.app_permissions ??= String(fake.permissionsIn(channelId));
+  const id = String(payload.id);
+  fake.interactionSent(token, {
+    channelId,
+    createdAt: SnowflakeUtil.timestampFrom(id),
+    userInstallOnly: !('0' in (payload.authorizing_integration_owners as object)),
   });
+  fake.dispatch(GatewayDispatchEvents.InteractionCreate, payload);
   return { id, token, from };
 }
+
+/** `extra` for an interaction by a member who may manage the server. */
+export const asManager = (who: APIUser): Record<string, unknown> => ({
+  member: { ...member(who), permissions: String(PermissionFlagsBits.ManageGuild) },
+});
+
+/** `extra` for an interaction in the bot's DM with `who` (`channelId` from `fake.openDm`). */
+export const inDm = (who: APIUser, channelId: string): Record<string, unknown> => ({
+  guild_id: undefined,
+  member: undefined,
+  guild_locale: undefined,
+  user: who,
+  channel_id: channelId,
+  channel: { id: channelId, type: 1, recipients: [who] },
+  context: 1,
+  authorizing_integration_owners: { '0': '0' },
+});
+
+/** `extra` for an interaction of the app installed by `who` only, in a group DM. */
+export const userInstalled = (who: APIUser, channelId: string): Record<string, unknown> => ({
+  ...inDm(who, channelId),
+  channel: { id: channelId, type: 3, recipients: [who] },
+  context: 2,
+  authorizing_integration_owners: { '1': who.id },
+});
+
+/** An interaction id whose snowflake time is `ms` ago: the token's 15 minutes count from it. */
+export const sentAgo = (ms: number): string =>
+  SnowflakeUtil.generate({ timestamp: Date.now() - ms }).toString();
 
 const member = (who: APIUser) => ({
   user: who,
@@ -196,15 +249,20 @@ export function click(
   );
 }
 
-/** A MESSAGE_REACTION_ADD by `who` on `message`. */
-export function react(fake: FakeDiscord, who: APIUser, message: APIMessage, emoji: string): number {
+/** A MESSAGE_REACTION_ADD by `who` on `message` (in a DM: no `guild_id`, no `member`). */
+export function react(
+  fake: FakeDiscord,
+  who: APIUser,
+  message: APIMessage,
+  emoji: string,
+  { dm = false } = {},
+): number {
   const from = fake.requests.length;
   fake.dispatch(GatewayDispatchEvents.MessageReactionAdd, {
     user_id: who.id,
     channel_id: message.channel_id,
     message_id: message.id,
-    guild_id: fake.guildId,
-    member: member(who),
+    ...(!dm && { guild_id: fake.guildId, member: member(who) }),
     emoji: { id: null, name: emoji },
     message_author_id: message.author.id,
     burst: false,

@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import {
   ApplicationCommandOptionType as Type,
   ApplicationCommandType,
+  PermissionFlagsBits,
   type APIApplicationCommandOption,
 } from 'discord.js';
 import { inviteUrl, PERMISSIONS, registerCommands } from '../../src/bots/discord/register.ts';
@@ -21,6 +22,8 @@ interface Sent {
   name: string;
   type: ApplicationCommandType;
   options?: APIApplicationCommandOption[];
+  integration_types?: number[];
+  contexts?: number[];
 }
 
 test(
@@ -34,8 +37,8 @@ test(
       api: fake.api,
     });
     const global = await registerCommands({ token: 't', appId: fake.appId, api: fake.api });
-    assert.equal(guild, 5);
-    assert.equal(global, 5);
+    assert.equal(guild, 6);
+    assert.equal(global, 6);
     const puts = fake.requests.filter((r) => r.method === 'PUT');
     assert.deepEqual(
       puts.map((r) => r.path),
@@ -53,6 +56,7 @@ test(
         ['help', ApplicationCommandType.ChatInput],
         ['Stylize photo', ApplicationCommandType.Message],
         ['Stylize avatar', ApplicationCommandType.User],
+        ['settings', ApplicationCommandType.ChatInput],
       ],
     );
     const stylize = commands[0]!.options!.map((o) => ({
@@ -61,14 +65,24 @@ test(
       required: 'required' in o ? o.required : undefined,
       autocomplete: 'autocomplete' in o ? o.autocomplete : undefined,
     }));
+    // Installable by a server and by a user; usable in servers, the bot's DM and other DMs.
+    for (const command of commands.slice(0, -1)) {
+      assert.deepEqual(command.integration_types, [0, 1], command.name);
+      assert.deepEqual(command.contexts, [0, 1, 2], command.name);
+    }
+    // The server's settings: a server install, in the server, for those who manage it.
+    const settings = commands.at(-1) as Sent & { default_member_permissions: string };
+    assert.deepEqual([settings.integration_types, settings.contexts], [[0], [0]]);
+    assert.equal(settings.default_member_permissions, String(PermissionFlagsBits.ManageGuild));
     assert.deepEqual(stylize, [
-      { name: 'photo', type: Type.Attachment, required: true, autocomplete: undefined },
+      { name: 'photo', type: Type.Attachment, required: false, autocomplete: undefined },
       { name: 'style', type: Type.String, required: false, autocomplete: true },
       { name: 'exemplar', type: Type.String, required: false, autocomplete: true },
       { name: 'structure', type: Type.Number, required: false, autocomplete: undefined },
       { name: 'color', type: Type.Number, required: false, autocomplete: undefined },
       { name: 'preserve_color', type: Type.Boolean, required: false, autocomplete: undefined },
       { name: 'style_image', type: Type.Attachment, required: false, autocomplete: undefined },
+      { name: 'size', type: Type.Integer, required: false, autocomplete: true },
     ]);
     assert.deepEqual(
       commands[1]!.options!.map((o) => o.name),

@@ -18,7 +18,7 @@ import {
 import { click, opt, react, slash } from './payloads.ts';
 
 const h = useHarness();
-const TIMEOUT = { timeout: 60_000 };
+const TIMEOUT = { timeout: 120_000 };
 
 /** A /stylize by `who`; resolves to the result message once it is posted. */
 async function stylized(who: APIUser): Promise<APIMessage> {

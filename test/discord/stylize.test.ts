@@ -21,7 +21,7 @@ import type { RecordedRequest } from './fake-discord.ts';
 import { autocomplete, messageMenu, opt, slash, userMenu } from './payloads.ts';
 
 const h = useHarness();
-const TIMEOUT = { timeout: 60_000 };
+const TIMEOUT = { timeout: 120_000 };
 
 test(
   '/stylize: deferred before the download, status edits, a result with image and buttons',

@@ -47,6 +47,8 @@ function fakeCommands(calls: { caller: Caller; photo?: Uint8Array }[]): Commands
       throw new Error('a bug');
     },
     privacy: info,
+    check: async () => undefined,
+    refundQuota: async () => undefined,
     styles: () => [],
     job: async () => undefined,
     catalogue: () => [],

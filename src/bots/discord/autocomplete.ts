@@ -4,13 +4,14 @@
  */
 import type { ApplicationCommandOptionChoiceData, AutocompleteInteraction } from 'discord.js';
 import type { StyleInfo } from '../../commands/index.ts';
+import { allowedSizes } from '../../engine/request.ts';
 import { OPTIONS } from './definitions.ts';
 
 /** Discord shows at most 25 choices of at most 100 characters. */
 const MAX_CHOICES = 25;
 const clip = (s: string): string => (s.length <= 100 ? s : `${s.slice(0, 99)}…`);
 
-type Choice = ApplicationCommandOptionChoiceData<string>;
+type Choice = ApplicationCommandOptionChoiceData<string | number>;
 
 /** The pack the other options name, else the default, else the first (as the commands pick). */
 function packOf(
@@ -63,6 +64,13 @@ export async function answerAutocomplete(
   } else if (focused.name === OPTIONS.exemplar) {
     const pack = packOf(styles, interaction.options.getString(OPTIONS.style), defaultStyle);
     choices = pack ? exemplarChoices(pack, focused.value) : [];
+  } else if (focused.name === OPTIONS.size) {
+    // The sizes the pack renders: its own, and downscales of it.
+    const pack = packOf(styles, interaction.options.getString(OPTIONS.style), defaultStyle);
+    const sizes = pack ? allowedSizes(pack.size) : [];
+    choices = sizes
+      .filter((s) => String(s).startsWith(focused.value.trim()))
+      .map((s) => ({ name: `${s} px`, value: s }));
   }
   await interaction.respond(choices.slice(0, MAX_CHOICES));
 }

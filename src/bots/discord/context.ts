@@ -1,9 +1,16 @@
 /** What every handler of the adapter gets, and the few helpers they share. */
-import type { BaseInteraction, PartialUser, User } from 'discord.js';
+import type { BaseInteraction, Channel, PartialUser, User } from 'discord.js';
 import type { Caller, Commands, Reply } from '../../commands/index.ts';
 import type { Config } from '../../config.ts';
 import { UserError } from '../../engine/errors.ts';
 import { IntakeError, type DownloadPolicy } from './download.ts';
+import {
+  botPermissionsIn,
+  missingNames,
+  missingText,
+  MissingPermissionError,
+  neededPermissions,
+} from './permissions.ts';
 import type { ResultIndex } from './results.ts';
 import type { Surface } from './surface.ts';
 import { JobView } from './view.ts';
@@ -18,7 +25,7 @@ export interface Deps {
 
 /** The platform-neutral caller of a Discord user in a channel (a DM is a channel too). */
 export function callerOf(
-  user: User | PartialUser,
+  user: Pick<User | PartialUser, 'id'> & { displayName?: string | null },
   channelId: string,
   guildId: string | null,
 ): Caller {
@@ -35,10 +42,41 @@ export function callerOf(
 export const interactionCaller = (i: BaseInteraction): Caller =>
   callerOf(i.user, i.channelId ?? i.user.id, i.guildId);
 
-/** A view whose result messages are remembered, so reactions on them find the job. */
-export function jobView(surface: Surface, deps: Deps): JobView {
+/**
+ * A view whose result messages are remembered, so reactions on them find the job. A job that
+ * cannot be shown (a permission missing, the interaction about to expire) is cancelled and the
+ * caller's quota given back.
+ */
+export function jobView(
+  surface: Surface,
+  deps: Deps,
+  where: {
+    caller: Caller;
+    channel: () => Channel | null;
+    /** Whose avatar the result shows, when not the caller's: they may delete it. */
+    subject?: string;
+  },
+): JobView {
+  const end = async (jobId: string | undefined): Promise<void> => {
+    if (!jobId) return;
+    await deps.commands.cancel(where.caller, { jobId }, () => undefined);
+    await deps.commands.refundQuota(where.caller);
+  };
   return new JobView(surface, {
-    onResult: (messageId, jobId) => deps.results.remember(messageId, jobId),
+    async onResult(messageId, jobId) {
+      await deps.results.remember(messageId, jobId);
+      if (where.subject) await deps.results.rememberSubject(messageId, where.subject);
+    },
+    onStop: end,
+    async onDenied(jobId, error) {
+      await end(jobId);
+      if (error instanceof MissingPermissionError) return missingText(error.missing);
+      const channel = where.channel();
+      const have = botPermissionsIn(channel);
+      const thread = channel?.isThread() ?? false;
+      const needed = neededPermissions({ channelFallback: true, thread });
+      return missingText(have ? missingNames(have, needed) : []);
+    },
     log: deps.log,
   });
 }

@@ -4,8 +4,10 @@
  */
 import {
   ApplicationCommandType,
+  ApplicationIntegrationType,
   ContextMenuCommandBuilder,
   InteractionContextType,
+  PermissionFlagsBits,
   SlashCommandBuilder,
   type RESTPutAPIApplicationCommandsJSONBody,
   type SlashCommandAttachmentOption,
@@ -22,6 +24,7 @@ export const NAMES = {
   help: 'help',
   photoMenu: 'Stylize photo',
   avatarMenu: 'Stylize avatar',
+  settings: 'settings',
 } as const;
 
 export const OPTIONS = {
@@ -32,11 +35,25 @@ export const OPTIONS = {
   color: 'color',
   preserveColor: 'preserve_color',
   styleImage: 'style_image',
+  size: 'size',
   page: 'page',
+  avatars: 'avatars',
 } as const;
 
-/** Guilds and DMs with the bot; not user installs, whose channels the bot cannot post in. */
-const CONTEXTS = [InteractionContextType.Guild, InteractionContextType.BotDM];
+/**
+ * Installable on a server (the bot joins it) and by a user (their commands work anywhere, the
+ * bot joins nothing); usable in servers, in DMs with the bot, and in other DMs and group DMs.
+ * Where only a user installed it, the bot answers through the interaction alone: see surface.ts.
+ */
+export const INTEGRATION_TYPES = [
+  ApplicationIntegrationType.GuildInstall,
+  ApplicationIntegrationType.UserInstall,
+];
+export const CONTEXTS = [
+  InteractionContextType.Guild,
+  InteractionContextType.BotDM,
+  InteractionContextType.PrivateChannel,
+];
 
 const photo = (o: SlashCommandAttachmentOption, required: boolean): SlashCommandAttachmentOption =>
   o
@@ -63,8 +80,9 @@ export function commandDefinitions(): RESTPutAPIApplicationCommandsJSONBody {
   const stylize = new SlashCommandBuilder()
     .setName(NAMES.stylize)
     .setDescription('Turn a photo into a portrait in the style of an exemplar')
+    .setIntegrationTypes(INTEGRATION_TYPES)
     .setContexts(CONTEXTS)
-    .addAttachmentOption((o) => photo(o, true))
+    .addAttachmentOption((o) => photo(o, false))
     .addStringOption(style)
     .addStringOption((o) =>
       o
@@ -79,10 +97,17 @@ export function commandDefinitions(): RESTPutAPIApplicationCommandsJSONBody {
     )
     .addAttachmentOption((o) =>
       o.setName(OPTIONS.styleImage).setDescription('Use this image as the exemplar instead'),
+    )
+    .addIntegerOption((o) =>
+      o
+        .setName(OPTIONS.size)
+        .setDescription("Output size in pixels (default: the style's own)")
+        .setAutocomplete(true),
     );
   const styleGroup = new SlashCommandBuilder()
     .setName(NAMES.style)
     .setDescription('Random styles, the style list, and forgetting your photos')
+    .setIntegrationTypes(INTEGRATION_TYPES)
     .setContexts(CONTEXTS)
     .addSubcommand((s) =>
       s
@@ -106,14 +131,29 @@ export function commandDefinitions(): RESTPutAPIApplicationCommandsJSONBody {
   const help = new SlashCommandBuilder()
     .setName(NAMES.help)
     .setDescription('What I can do, and what I keep about you')
+    .setIntegrationTypes(INTEGRATION_TYPES)
     .setContexts(CONTEXTS);
   const photoMenu = new ContextMenuCommandBuilder()
     .setName(NAMES.photoMenu)
     .setType(ApplicationCommandType.Message)
+    .setIntegrationTypes(INTEGRATION_TYPES)
     .setContexts(CONTEXTS);
   const avatarMenu = new ContextMenuCommandBuilder()
     .setName(NAMES.avatarMenu)
     .setType(ApplicationCommandType.User)
+    .setIntegrationTypes(INTEGRATION_TYPES)
     .setContexts(CONTEXTS);
-  return [stylize, styleGroup, help, photoMenu, avatarMenu].map((c) => c.toJSON());
+  // A server's own settings: only in a server that installed the bot, for those who manage it.
+  const settings = new SlashCommandBuilder()
+    .setName(NAMES.settings)
+    .setDescription("This server's Pastiche settings")
+    .setIntegrationTypes([ApplicationIntegrationType.GuildInstall])
+    .setContexts([InteractionContextType.Guild])
+    .setDefaultMemberPermissions(PermissionFlagsBits.ManageGuild)
+    .addBooleanOption((o) =>
+      o
+        .setName(OPTIONS.avatars)
+        .setDescription("Let members stylize each other's avatars (they may delete the result)"),
+    );
+  return [stylize, styleGroup, help, photoMenu, avatarMenu, settings].map((c) => c.toJSON());
 }

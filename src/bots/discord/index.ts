@@ -7,9 +7,11 @@ import { once } from 'node:events';
 import {
   Client,
   Events,
+  GatewayDispatchEvents,
   GatewayIntentBits,
   MessageFlags,
   Partials,
+  type GatewayDispatchPayload,
   type Interaction,
 } from 'discord.js';
 import type { Commands } from '../../commands/index.ts';
@@ -100,6 +102,14 @@ export async function startDiscord(options: StartDiscordOptions): Promise<Discor
   );
   client.on(Events.MessageReactionAdd, (r, u) => {
     if (!stopped) track('reaction', reactions.handle(r, u));
+  });
+  // Emitted before discord.js handles the packet: a DM reaction in a channel it has not cached
+  // (after a restart) is one it would drop.
+  client.on(Events.Raw, (packet: GatewayDispatchPayload) => {
+    if (stopped || packet.t !== GatewayDispatchEvents.MessageReactionAdd) return;
+    const d = packet.d;
+    if (d.guild_id !== undefined || client.channels.cache.has(d.channel_id)) return;
+    track('reaction', reactions.handleUncachedDm(client, d));
   });
   client.on(Events.Error, (e) => log(`discord: ${e.message}`));
 

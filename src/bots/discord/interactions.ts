@@ -1,9 +1,11 @@
 /**
  * Routes interactions to commands: slash commands, context menus, autocomplete and buttons.
- * Every handler acknowledges first (defer or an immediate ephemeral refusal), then does I/O.
+ * Every handler acknowledges first (defer, or an ephemeral refusal after in-memory and cheap
+ * store checks), then does the slow I/O.
  */
 import {
   MessageFlags,
+  PermissionFlagsBits,
   type ButtonInteraction,
   type ChatInputCommandInteraction,
   type Interaction,
@@ -13,7 +15,15 @@ import { answerAutocomplete } from './autocomplete.ts';
 import { interactionCaller, jobView, type Deps } from './context.ts';
 import { NAMES, OPTIONS } from './definitions.ts';
 import { parseButtonId } from './ids.ts';
-import { sourceOf, stylizeAvatar, stylizeMessagePhoto, withPhotos } from './photos.ts';
+import {
+  publicJob,
+  replyPrivately,
+  sourceOf,
+  stylizeAvatar,
+  stylizeMessagePhoto,
+  withPhotos,
+} from './photos.ts';
+import { permissionRefusal } from './permissions.ts';
 import { InteractionSurface } from './surface.ts';
 
 export async function onInteraction(interaction: Interaction, deps: Deps): Promise<void> {
@@ -42,31 +52,40 @@ async function onSlash(i: ChatInputCommandInteraction, deps: Deps): Promise<void
   const pack = i.options.getString(OPTIONS.style) ?? undefined;
   if (i.commandName === NAMES.stylize) {
     const exemplar = i.options.getString(OPTIONS.exemplar) ?? undefined;
+    const size = i.options.getInteger(OPTIONS.size) ?? undefined;
     const input = {
       pack,
       exemplar: exemplar && /^\d+$/.test(exemplar) ? Number(exemplar) : exemplar,
       structure: i.options.getNumber(OPTIONS.structure) ?? undefined,
       color: i.options.getNumber(OPTIONS.color) ?? undefined,
       preserveColor: i.options.getBoolean(OPTIONS.preserveColor) ?? undefined,
+      size,
     };
+    // No photo: the command uses the caller's last one (the check says if there is none).
     const sources = {
-      photo: sourceOf(i.options.getAttachment(OPTIONS.photo, true)),
+      photo: sourceOf(i.options.getAttachment(OPTIONS.photo)),
       styleImage: sourceOf(i.options.getAttachment(OPTIONS.styleImage)),
     };
-    await withPhotos(i, deps, sources, (photos, sink) =>
+    const check = { command: 'stylize', pack, photo: sources.photo !== undefined, size } as const;
+    await withPhotos(i, deps, sources, check, (photos, sink) =>
       commands.stylize(caller, { ...input, ...photos }, sink),
     );
     return;
   }
   if (i.commandName === NAMES.help) {
-    await privately(i, deps, async (sink) => {
+    const help = async (sink: ReplySink): Promise<void> => {
       // Help and the privacy statement in one message: /help is where people look for both.
       const texts: string[] = [];
       const collect: ReplySink = (reply) => void texts.push(reply.text);
       await commands.help(caller, collect);
       await commands.privacy(caller, collect);
       await sink({ kind: 'info', text: texts.join('\n\n') });
-    });
+    };
+    await privately(i, deps, help, { embeds: true });
+    return;
+  }
+  if (i.commandName === NAMES.settings) {
+    await settings(i, deps);
     return;
   }
   if (i.commandName !== NAMES.style) return;
@@ -76,12 +95,15 @@ async function onSlash(i: ChatInputCommandInteraction, deps: Deps): Promise<void
         i,
         deps,
         { photo: sourceOf(i.options.getAttachment(OPTIONS.photo)) },
+        { command: 'styleRandom', pack },
         (p, sink) => commands.styleRandom(caller, { photo: p.photo, pack }, sink),
       );
       return;
     case NAMES.list: {
       const page = i.options.getInteger(OPTIONS.page) ?? undefined;
-      await privately(i, deps, (sink) => commands.styleList(caller, { pack, page }, sink));
+      const list = (sink: ReplySink): Promise<void> =>
+        commands.styleList(caller, { pack, page }, sink);
+      await privately(i, deps, list, { embeds: true });
       return;
     }
     case NAMES.forget:
@@ -89,16 +111,42 @@ async function onSlash(i: ChatInputCommandInteraction, deps: Deps): Promise<void
   }
 }
 
-/** An ephemeral command: deferred as ephemeral, so every reply (errors too) is private. */
+/**
+ * An ephemeral command: deferred as ephemeral, so every reply (errors too) is private. Help and
+ * the style list are embeds with pictures: refused at once where the bot may not post those.
+ */
 async function privately(
   i: ChatInputCommandInteraction | ButtonInteraction,
   deps: Deps,
   run: (sink: ReplySink) => Promise<void>,
+  { embeds = false } = {},
 ): Promise<void> {
+  // Ephemeral replies never fall back to the channel: only what the webhook needs counts.
+  const denied = embeds && permissionRefusal(i, false);
+  if (denied) return replyPrivately(i, denied);
   await i.deferReply({ flags: MessageFlags.Ephemeral });
-  const view = jobView(new InteractionSurface(i, deps.log), deps);
+  const view = jobView(new InteractionSurface(i, deps.log), deps, {
+    caller: interactionCaller(i),
+    channel: () => i.channel,
+  });
   await run(view.sink);
   await view.done();
+}
+
+/** `/settings`: shows, and with an option changes, this server's settings; managers only. */
+async function settings(i: ChatInputCommandInteraction, deps: Deps): Promise<void> {
+  // Discord hides the command from others by default, but a server can change who sees it.
+  if (!i.guildId || !i.memberPermissions?.has(PermissionFlagsBits.ManageGuild)) {
+    return replyPrivately(i, 'Only someone who can manage this server can change its settings.');
+  }
+  const avatars = i.options.getBoolean(OPTIONS.avatars);
+  if (avatars !== null) await deps.results.setAvatarsAllowed(i.guildId, avatars);
+  const on = await deps.results.avatarsAllowed(i.guildId);
+  await replyPrivately(
+    i,
+    `Stylizing other members' avatars: **${on ? 'on' : 'off'}**` +
+      (on ? ' (the member shown may delete the result).' : '.'),
+  );
 }
 
 async function onButton(i: ButtonInteraction, deps: Deps): Promise<void> {
@@ -110,16 +158,25 @@ async function onButton(i: ButtonInteraction, deps: Deps): Promise<void> {
   switch (action.kind) {
     case 'reroll': {
       // A new public message under the result: the old result stays, as in a gallery.
-      await i.deferReply();
-      const view = jobView(new InteractionSurface(i, deps.log), deps);
-      await commands.reroll(caller, { jobId, mode: action.mode }, view.sink);
-      await view.done();
+      const input = { jobId, mode: action.mode };
+      await publicJob(i, deps, { command: 'reroll', ...input }, (sink) =>
+        commands.reroll(caller, input, sink),
+      );
       return;
     }
     case 'cancel':
       await privately(i, deps, (sink) => commands.cancel(caller, { jobId }, sink));
       return;
     case 'delete':
+      if ((await deps.results.subjectOf(i.message.id)) === i.user.id) {
+        // Their avatar, someone else's job: the message goes; the job record is the author's.
+        await privately(i, deps, async (sink) => {
+          await i.message.delete().catch((e: unknown) => deps.log(`discord: delete: ${e}`));
+          await deps.results.forget(i.message.id);
+          await sink({ kind: 'info', text: 'Deleted.' });
+        });
+        return;
+      }
       await privately(i, deps, (sink) =>
         commands.deleteResult(caller, { jobId }, async (reply) => {
           // `info` means the record is gone: the message goes with it.

@@ -1,6 +1,8 @@
 /**
  * Which job each result message shows, in keyv beside the job records: a reaction carries only
- * the message id, and the mapping must survive a restart (and be shared by every shard).
+ * the message id, and the mapping must survive a restart (and be shared by every shard). Beside
+ * it, the little the adapter keeps of its own: whose avatar a result shows (they may delete it)
+ * and each server's settings.
  */
 import { openStore } from '../../engine/cache/stores.ts';
 
@@ -8,10 +10,18 @@ export interface ResultIndex {
   remember(messageId: string, jobId: string): Promise<void>;
   jobOf(messageId: string): Promise<string | undefined>;
   forget(messageId: string): Promise<void>;
+  /** The member whose avatar a result shows, when someone else asked for it. */
+  rememberSubject(messageId: string, userId: string): Promise<void>;
+  subjectOf(messageId: string): Promise<string | undefined>;
+  /** Whether members may stylize each other's avatars in this server (off unless turned on). */
+  avatarsAllowed(guildId: string): Promise<boolean>;
+  setAvatarsAllowed(guildId: string, allowed: boolean): Promise<void>;
   close(): Promise<void>;
 }
 
 const key = (messageId: string): string => `message:${messageId}`;
+const subjectKey = (messageId: string): string => `subject:${messageId}`;
+const avatarsKey = (guildId: string): string => `guild:${guildId}:avatars`;
 const text = new TextEncoder();
 const untext = new TextDecoder();
 
@@ -42,6 +52,22 @@ export async function openResultIndex(options: {
     },
     async forget(messageId) {
       await keyv.delete(key(messageId));
+      await keyv.delete(subjectKey(messageId));
+    },
+    async rememberSubject(messageId, userId) {
+      await keyv.set(subjectKey(messageId), text.encode(userId), options.ttlMs);
+    },
+    async subjectOf(messageId) {
+      const bytes = await keyv.get(subjectKey(messageId));
+      return bytes && untext.decode(bytes);
+    },
+    async avatarsAllowed(guildId) {
+      const bytes = await keyv.get(avatarsKey(guildId));
+      return bytes !== undefined && untext.decode(bytes) === 'on';
+    },
+    async setAvatarsAllowed(guildId, allowed) {
+      // A setting, not a cache entry: kept until changed.
+      await keyv.set(avatarsKey(guildId), text.encode(allowed ? 'on' : 'off'));
     },
     close,
   };

@@ -1,10 +1,12 @@
 /**
  * Where one command's replies appear. An interaction answers through its webhook while the
- * token lives (15 minutes), then through the channel with the bot token; a reaction has no
- * interaction and always uses the channel.
+ * token lives (15 minutes from the interaction), then through the channel with the bot token
+ * where the bot may post (a guild install, or its own DM); a reaction has no interaction and
+ * always uses the channel.
  */
 import {
   DiscordAPIError,
+  InteractionContextType,
   MessageFlags,
   RESTJSONErrorCodes,
   type Message,
@@ -12,6 +14,7 @@ import {
   type SendableChannels,
 } from 'discord.js';
 import { DEFAULT_UPLOAD_LIMIT } from './fit.ts';
+import { assertMayPost, isPermissionError } from './permissions.ts';
 import { textMessage, type Outgoing } from './render.ts';
 
 export interface Surface {
@@ -21,13 +24,15 @@ export interface Surface {
   show(message: Outgoing): Promise<string | undefined>;
   /** A further message, for a second reply of the same command. */
   add(message: Outgoing): Promise<string | undefined>;
-  /** A failure, ephemeral where possible; the status message goes away. */
+  /** A failure, in place of the status message, with the visibility the command already has. */
   fail(text: string): Promise<void>;
 }
 
 /** Interaction tokens last 15 minutes; the margin leaves time for the last edit to land. */
-const TOKEN_LIFETIME_MS = 15 * 60_000;
-const TOKEN_MARGIN_MS = 60_000;
+export const TOKEN_LIFETIME_MS = 15 * 60_000;
+export const TOKEN_MARGIN_MS = 60_000;
+/** A user-installed app's interaction allows this many follow-ups. */
+const USER_INSTALL_FOLLOW_UPS = 5;
 
 /** The webhook of the interaction is gone (token expired) or its message was deleted. */
 function webhookGone(error: unknown): boolean {
@@ -51,13 +56,27 @@ export class ChannelSurface implements Surface {
 
   constructor(
     private readonly channel: SendableChannels,
-    private readonly o: { userId: string; replyTo?: string },
+    private readonly o: {
+      userId: string;
+      replyTo?: string;
+      /**
+       * Results name the user (a new message, so they are notified): for an interaction whose
+       * token expired, whose result no longer appears as the answer to their command.
+       */
+      mentionResults?: boolean;
+    },
   ) {}
 
   async show(message: Outgoing): Promise<string> {
-    this.#message = this.#message
-      ? await this.#message.edit({ ...message, attachments: [] })
-      : await this.#send(message);
+    if (this.o.mentionResults && message.files.length > 0) {
+      await this.#dropStatus();
+      this.#message = await this.#send(this.#mention(message), [this.o.userId]);
+    } else {
+      if (this.#message) assertMayPost(this.channel, message, { asBot: true });
+      this.#message = this.#message
+        ? await this.#message.edit({ ...message, attachments: [] })
+        : await this.#send(message);
+    }
     return this.#message.id;
   }
 
@@ -66,14 +85,29 @@ export class ChannelSurface implements Surface {
   }
 
   async fail(text: string): Promise<void> {
+    await this.#dropStatus();
+    // No ephemeral messages without an interaction: name the user, so they know it is theirs.
+    try {
+      await this.#send(this.#mention(textMessage(text)), [this.o.userId]);
+    } catch (error) {
+      if (!isPermissionError(error)) throw error;
+      // The channel is closed to the bot: the user still hears why, in a DM.
+      await this.channel.client.users.send(this.o.userId, text);
+    }
+  }
+
+  async #dropStatus(): Promise<void> {
     const status = this.#message;
     this.#message = undefined;
     await status?.delete().catch(() => undefined);
-    // No ephemeral messages without an interaction: name the user, so they know it is theirs.
-    await this.#send(textMessage(`<@${this.o.userId}> ${text}`), [this.o.userId]);
+  }
+
+  #mention(message: Outgoing): Outgoing {
+    return { ...message, content: `<@${this.o.userId}> ${message.content}`.slice(0, 2000) };
   }
 
   #send(message: Outgoing, users: string[] = []): Promise<Message> {
+    assertMayPost(this.channel, message, { asBot: true });
     const { replyTo } = this.o;
     return this.channel.send({
       ...message,
@@ -83,22 +117,48 @@ export class ChannelSurface implements Surface {
   }
 }
 
-/** The deferred reply of an interaction; falls back to the channel once the token is gone. */
+/**
+ * Whether the bot itself may post where the interaction happened: in a guild that installed it,
+ * or in its own DM. A user-installed app in someone else's server or a group DM may only answer
+ * through the interaction.
+ */
+export function canPostInChannel(interaction: RepliableInteraction): boolean {
+  return (
+    interaction.context === InteractionContextType.BotDM ||
+    (interaction.authorizingIntegrationOwners.guildId !== null &&
+      interaction.context !== InteractionContextType.PrivateChannel)
+  );
+}
+
+/** When the interaction's token is to be treated as gone: 15 minutes from the interaction. */
+export const tokenDeadline = (interaction: RepliableInteraction): number =>
+  interaction.createdTimestamp + TOKEN_LIFETIME_MS - TOKEN_MARGIN_MS;
+
+/**
+ * The deferred reply of an interaction; falls back to the channel once the token is gone, where
+ * the bot may post there. Only edits the original response, but for a second reply: a
+ * user-installed app's interaction allows 5 follow-ups.
+ */
 export class InteractionSurface implements Surface {
   readonly uploadLimit: number;
-  readonly #deadline = Date.now() + TOKEN_LIFETIME_MS - TOKEN_MARGIN_MS;
+  readonly #deadline: number;
+  readonly #canFallBack: boolean;
   #originalId: string | undefined;
   #channel: ChannelSurface | undefined;
+  #followUps = 0;
 
   constructor(
     private readonly interaction: RepliableInteraction,
     private readonly log: (line: string) => void,
   ) {
     this.uploadLimit = interaction.attachmentSizeLimit ?? DEFAULT_UPLOAD_LIMIT;
+    this.#deadline = tokenDeadline(interaction);
+    this.#canFallBack = canPostInChannel(interaction);
   }
 
   async show(message: Outgoing): Promise<string | undefined> {
     const sent = await this.#webhook(async () => {
+      assertMayPost(this.interaction.channel, message, { asBot: false });
       const reply = await this.interaction.editReply({ ...message, attachments: [] });
       return (this.#originalId = reply.id);
     });
@@ -106,22 +166,27 @@ export class InteractionSurface implements Surface {
   }
 
   async add(message: Outgoing): Promise<string | undefined> {
+    if (!this.#canFallBack && this.#followUps >= USER_INSTALL_FOLLOW_UPS) {
+      this.log(`discord: interaction ${this.interaction.id} has used its follow-ups`);
+      return undefined;
+    }
     const flags = this.interaction.ephemeral ? MessageFlags.Ephemeral : undefined;
-    const sent = await this.#webhook(
-      async () => (await this.interaction.followUp({ ...message, flags })).id,
-    );
+    const sent = await this.#webhook(async () => {
+      assertMayPost(this.interaction.channel, message, { asBot: false });
+      this.#followUps++;
+      return (await this.interaction.followUp({ ...message, flags })).id;
+    });
     return sent.ok ? sent.value : (await this.#fallback())?.add(message);
   }
 
+  /**
+   * In place of the status. Visibility was fixed when the interaction was deferred, and the
+   * first follow-up after a defer would take it too (and become the original response): a
+   * private refusal is the adapter's to answer before deferring.
+   */
   async fail(text: string): Promise<void> {
-    if (this.interaction.ephemeral) {
-      await this.show(textMessage(text));
-      return;
-    }
-    // The deferred reply is public (fixed at defer time): say it privately, drop the public one.
     const sent = await this.#webhook(async () => {
-      await this.interaction.followUp({ ...textMessage(text), flags: MessageFlags.Ephemeral });
-      await this.interaction.deleteReply().catch((e: unknown) => this.log(`delete reply: ${e}`));
+      await this.interaction.editReply({ ...textMessage(text), attachments: [] });
     });
     if (!sent.ok) await (await this.#fallback())?.fail(text);
   }
@@ -141,8 +206,8 @@ export class InteractionSurface implements Surface {
   async #fallback(): Promise<ChannelSurface | undefined> {
     if (this.#channel) return this.#channel;
     const { interaction } = this;
-    if (interaction.ephemeral) {
-      this.log(`discord: interaction ${interaction.id} expired before its ephemeral reply`);
+    if (interaction.ephemeral || !this.#canFallBack) {
+      this.log(`discord: interaction ${interaction.id} expired and has no channel to post in`);
       return undefined;
     }
     const channel =
@@ -154,7 +219,10 @@ export class InteractionSurface implements Surface {
       this.log(`discord: interaction ${interaction.id} expired and its channel is out of reach`);
       return undefined;
     }
-    this.#channel = new ChannelSurface(channel, { userId: interaction.user.id });
+    this.#channel = new ChannelSurface(channel, {
+      userId: interaction.user.id,
+      mentionResults: true,
+    });
     if (this.#originalId) {
       await channel.messages.delete(this.#originalId).catch(() => undefined);
     }

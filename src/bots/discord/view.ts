@@ -5,6 +5,7 @@
  */
 import type { Reply, ReplySink } from '../../commands/index.ts';
 import { fitImage } from './fit.ts';
+import { isPermissionError } from './permissions.ts';
 import { infoMessage, resultMessage, statusMessage, textMessage } from './render.ts';
 import type { Surface } from './surface.ts';
 
@@ -14,6 +15,13 @@ export const STATUS_INTERVAL_MS = 1000;
 export interface ViewOptions {
   /** Told the id of each result message, to map reactions on it to the job. */
   onResult?: (messageId: string, jobId: string) => Promise<void>;
+  /**
+   * Discord refused to show a reply for want of a permission: cancel the job and give the quota
+   * back (the user should not pay for what they cannot see), and say what is missing.
+   */
+  onDenied?: (jobId: string | undefined, error: unknown) => Promise<string>;
+  /** Ends the job (when it was stopped from outside: see {@link JobView.stop}). */
+  onStop?: (jobId: string | undefined) => Promise<void>;
   log: (line: string) => void;
 }
 
@@ -28,6 +36,11 @@ export class JobView {
   #final = false;
   /** The status message is the command's one message until a final reply takes its place. */
   #shown = false;
+  /** Stopped from outside: the job's own later replies are not shown. */
+  #stopped = false;
+  #jobId: string | undefined;
+  /** How to end the job once its id is known, if it was stopped before. */
+  #endLater: ((jobId: string) => Promise<void>) | undefined;
 
   constructor(
     private readonly surface: Surface,
@@ -35,6 +48,12 @@ export class JobView {
   ) {}
 
   readonly sink: ReplySink = (reply) => {
+    if ((reply.kind === 'status' || reply.kind === 'result') && this.#jobId === undefined) {
+      this.#jobId = reply.jobId;
+      // Stopped before the job had said its id: it is ended now.
+      if (this.#stopped && this.#endLater) void this.#endLater(reply.jobId);
+    }
+    if (this.#stopped) return;
     if (reply.kind === 'status') {
       if (!this.#final) this.#status(reply);
       return;
@@ -44,6 +63,24 @@ export class JobView {
     this.#final = true;
     this.#enqueue(() => this.#render(reply, first));
   };
+
+  /**
+   * Ends the command with `text` in place of its status: the job is cancelled through
+   * `onStop`, and its own replies after this are not shown.
+   */
+  stop(text: string): void {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    this.#final = true;
+    this.#dropStatus();
+    const jobId = this.#jobId;
+    const { onStop } = this.o;
+    if (jobId === undefined && onStop) this.#endLater = (id) => this.#quietly(() => onStop(id));
+    this.#enqueue(async () => {
+      if (jobId !== undefined) await onStop?.(jobId);
+      await this.surface.fail(text);
+    });
+  }
 
   /** Waits for everything enqueued to reach Discord. */
   async done(): Promise<void> {
@@ -99,8 +136,26 @@ export class JobView {
   }
 
   #enqueue(step: () => Promise<void>): void {
-    this.#chain = this.#chain.then(step).catch((error: unknown) => {
+    this.#chain = this.#chain.then(step).catch(async (error: unknown) => {
       this.o.log(`discord: could not show a reply: ${(error as Error).stack ?? String(error)}`);
+      if (isPermissionError(error) && !this.#stopped && this.o.onDenied) {
+        const { onDenied, onStop } = this.o;
+        if (this.#jobId === undefined && onStop) {
+          this.#endLater = (id) => this.#quietly(() => onStop(id));
+        }
+        this.#stopped = true;
+        this.#final = true;
+        this.#dropStatus();
+        await this.#quietly(async () => this.surface.fail(await onDenied(this.#jobId, error)));
+      }
     });
+  }
+
+  async #quietly(step: () => Promise<void>): Promise<void> {
+    try {
+      await step();
+    } catch (error) {
+      this.o.log(`discord: could not say why: ${(error as Error).stack ?? String(error)}`);
+    }
   }
 }
