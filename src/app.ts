@@ -10,7 +10,7 @@ import type { Config } from './config.ts';
 import { startDiscord } from './bots/discord/index.ts';
 import { startPlayground } from './bots/playground/server.ts';
 import { startSlack } from './bots/slack/index.ts';
-import { Engine, type EngineApi, type StyleInfo } from './engine/engine.ts';
+import { Engine, type EngineApi, type EngineHealth, type StyleInfo } from './engine/engine.ts';
 import { writeDemoPacks } from './engine/pack/demo-packs.ts';
 import { DownloadError } from './engine/pack/hub.ts';
 import { pullStyles, type PullEvent } from './engine/pack/pull.ts';
@@ -32,6 +32,7 @@ interface AdapterContext {
   notice: string | undefined;
   defaultPack: string | undefined;
   log: (line: string) => void;
+  health: (() => EngineHealth) | undefined;
 }
 
 interface AdapterSpec {
@@ -48,9 +49,10 @@ const ADAPTERS: readonly AdapterSpec[] = [
   {
     name: 'playground',
     enabled: (config) => config.playground.enabled,
-    start: ({ config, commands, notice, defaultPack, log }) =>
+    start: ({ config, commands, notice, defaultPack, log, health }) =>
       startPlayground({
         commands,
+        ...(health && { health }),
         host: config.playground.host,
         port: config.playground.port,
         maxBytes: config.photo.maxBytes,
@@ -175,8 +177,15 @@ async function ensureStyles(config: Config, log: (line: string) => void): Promis
   await writeDemoPacks(config.modelsDir, DEMO_SIZE);
 }
 
-/** The local engine, as configured; `pastiche worker` runs one too. */
-export function createEngine(config: Config): Promise<Engine> {
+/**
+ * The local engine, as configured; `pastiche worker` runs one too. Its models load in a child
+ * process (the inference host), so neither the bot nor a worker's BullMQ lock renewal waits on
+ * them.
+ */
+export function createEngine(
+  config: Config,
+  log: (line: string) => void = console.error,
+): Promise<Engine> {
   const { engine, cache } = config;
   if (cache.url.startsWith('sqlite://')) {
     const file = cache.url.slice('sqlite://'.length);
@@ -188,6 +197,7 @@ export function createEngine(config: Config): Promise<Engine> {
     cacheTtlMs: cache.ttlDays * DAY_MS,
     // 0 means "one thread per core", which is the engine's own default.
     ...(engine.threads > 0 && { threads: engine.threads }),
+    device: engine.device,
     memoryBudgetBytes: engine.memoryBudgetMb * MB,
     warmup: engine.warmup,
     maxQueue: engine.maxQueue,
@@ -196,6 +206,7 @@ export function createEngine(config: Config): Promise<Engine> {
     encoder: engine.encoder,
     photo: { ...config.photo },
     face: { minFaceSize: config.face.minSize },
+    log,
   });
 }
 
@@ -206,7 +217,7 @@ export function createEngine(config: Config): Promise<Engine> {
 async function chooseEngine(config: Config, log: (line: string) => void): Promise<EngineApi> {
   if (config.engine.mode === 'local') {
     await ensureStyles(config, log);
-    return createEngine(config);
+    return createEngine(config, log);
   }
   const { RemoteEngine } = await import('./queue/remote-engine.ts');
   const { queueSettings } = await import('./queue/settings.ts');
@@ -244,7 +255,8 @@ export async function startApp(options: AppOptions): Promise<App> {
     throw error;
   });
   const pack = defaultPack(config, styles);
-  const ctx: AdapterContext = { config, commands, notice, defaultPack: pack, log };
+  const health = engine.health && (() => engine.health!());
+  const ctx: AdapterContext = { config, commands, notice, defaultPack: pack, log, health };
   const adapters: Adapter[] = [];
   const urls: Record<string, string> = {};
   try {
@@ -261,11 +273,12 @@ export async function startApp(options: AppOptions): Promise<App> {
   }
 
   // Loading (and warming up) the default style now makes the first request as fast as the rest;
-  // it runs behind the already-listening adapters, so the page is up at once.
+  // it runs in the inference host behind the already-listening adapters, so the page is up at
+  // once and a command sent meanwhile is answered ("warming up") and runs when the pack is ready.
   const preload = pack
-    ? engine
-        .preload(pack)
-        .catch((error: unknown) => log(`could not load ${pack}: ${String(error)}`))
+    ? engine.preload(pack).catch((error: unknown) => {
+        if (!closing) log(`could not load ${pack}: ${String(error)}`);
+      })
     : Promise.resolve();
 
   let closing: Promise<void> | undefined;
@@ -276,8 +289,9 @@ export async function startApp(options: AppOptions): Promise<App> {
       closing ??= (async () => {
         await Promise.all(adapters.map((a) => a.stop()));
         await commands.close({ graceMs: options.shutdownGraceMs ?? 10_000 });
-        await preload;
+        // A preload still running is in the inference host, which closing the engine stops.
         await engine.close();
+        await preload;
         await Promise.all(adapters.map((a) => a.close()));
       })();
       return closing;

@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
 import { z } from 'zod';
+import { DEVICES } from './engine/runtime/devices.ts';
 
 const DEFAULT_FILE = join(import.meta.dirname, '..', 'config', 'default.json');
 
@@ -29,6 +30,8 @@ const schema = z.strictObject({
     mode: z.enum(['local', 'queue']),
     /** ONNX Runtime threads per operator; 0 means one per core. */
     threads: count,
+    /** Execution provider: cpu, cuda, webgpu, dml, coreml, or auto (a GPU if one works, else cpu). */
+    device: z.enum(DEVICES),
     memoryBudgetMb: positive,
     maxQueue: positive,
     jobTimeoutS: z.number().positive(),

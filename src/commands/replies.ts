@@ -39,6 +39,7 @@ function duration(ms: number): string {
 
 const STAGE_WORDS: Record<Stage, string> = {
   queued: 'Queued',
+  'warming-up': 'Warming up (loading the style)…',
   aligning: 'Finding the face…',
   encoding: 'Reading the face…',
   generating: 'Painting…',

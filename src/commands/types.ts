@@ -28,7 +28,7 @@ export interface ResultParams {
   faceCount?: number;
 }
 
-export type Stage = 'queued' | 'aligning' | 'encoding' | 'generating';
+export type Stage = 'queued' | 'warming-up' | 'aligning' | 'encoding' | 'generating';
 
 /** What a command tells the adapter, in order; the adapter renders each once. */
 export type Reply =

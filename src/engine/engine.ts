@@ -5,24 +5,26 @@
 import { createHash } from 'node:crypto';
 import { cpus } from 'node:os';
 import { UserError } from './errors.ts';
-import { encodeImage, toRgb, type EncodedImage } from './image/encode.ts';
-import type { StyleManifest } from './pack/manifest.ts';
+import type { EncodedImage } from './image/encode.ts';
+import { wPlusEncoderName, type EncoderManifest, type StyleManifest } from './pack/manifest.ts';
+import { listPacks } from './pack/store.ts';
 import { createRng } from './random.ts';
 import {
   allowedSizes,
+  generatorSettings,
   parseRequest,
   type EncoderChoice,
   type ParsedRequest,
   type StylizeRequest,
 } from './request.ts';
-import { ModelPool } from './runtime/pool.ts';
-import type { GenerateInput, LoadedEncoder, LoadedStyle } from './runtime/loaded.ts';
-import type { TensorData } from './runtime/session.ts';
-import { warmUpFaces } from './face/index.ts';
-import { encodeFace, type FaceInfo, type FaceOptions, type PhotoLimits } from './photo.ts';
+import type { GenerateInput } from './runtime/loaded.ts';
+import type { Device } from './runtime/devices.ts';
+import type { FaceInfo, FaceOptions, PhotoLimits } from './photo.ts';
 import { createLatentCache, type LatentCache } from './cache/latents.ts';
+import { InferenceClient, type HostHealth } from './inference/client.ts';
+import { fromWire } from './inference/protocol.ts';
 import { Scheduler } from './scheduler.ts';
-import type { BatchItem, JobContext, JobHandle } from './scheduler/types.ts';
+import type { BatchItem, JobContext, JobHandle, SchedulerStats } from './scheduler/types.ts';
 
 /** Per-stage wall time in milliseconds. */
 export type Timings = Partial<
@@ -61,6 +63,20 @@ export interface StylizeResult {
   timings: Timings;
 }
 
+/** What `engine.health()` and `GET /healthz` report. */
+export interface EngineHealth {
+  /** `ready` when jobs can run now; `remote` for the queue-mode facade (workers report their own). */
+  state: HostHealth['state'] | 'remote';
+  /** The inference host's process id while it runs. */
+  pid?: number;
+  /** Times the inference host died and was restarted. */
+  restarts: number;
+  lastCrash?: HostHealth['lastCrash'];
+  /** Packs loaded in the inference host. */
+  packs: string[];
+  jobs: SchedulerStats;
+}
+
 interface Content {
   code: Float32Array;
   /** The encoder that made `code`; none for a random face (a z code). */
@@ -71,9 +87,15 @@ interface Content {
   cacheHit: boolean;
 }
 
+/** A style pack as the main process knows it: manifests only (the models are in the host). */
+interface PackInfo {
+  manifest: StyleManifest;
+  encoder: EncoderManifest;
+}
+
 interface Prepared {
   req: ParsedRequest;
-  style: LoadedStyle;
+  manifest: StyleManifest;
   size: number;
   content: Content;
   used: StyleUsed;
@@ -88,6 +110,8 @@ export interface EngineOptions {
   cacheTtlMs?: number;
   /** ONNX Runtime threads per operator (default: all cores). */
   threads?: number;
+  /** Execution provider (default `cpu`); `auto` takes a GPU where one works. */
+  device?: Device;
   /** Weight bytes of style packs kept loaded (default 2 GB). */
   memoryBudgetBytes?: number;
   warmup?: boolean;
@@ -99,6 +123,8 @@ export interface EngineOptions {
   encoder?: EncoderChoice;
   photo?: PhotoLimits;
   face?: FaceOptions;
+  /** Inference host crashes and restarts; default `console.error`. */
+  log?: (line: string) => void;
 }
 
 /**
@@ -108,7 +134,9 @@ export interface EngineOptions {
 export type EngineApi = Pick<
   Engine,
   'submit' | 'stylize' | 'styles' | 'forget' | 'preload' | 'close'
->;
+> &
+  // Optional, so existing implementations (wrappers in tests) stay valid.
+  Partial<Pick<Engine, 'health'>>;
 
 /** A pack as users see it. */
 export interface StyleInfo {
@@ -123,21 +151,44 @@ export interface StyleInfo {
 
 const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 
+/**
+ * The engine runs in two processes: this one keeps the scheduler (fairness, positions, cancel,
+ * timeouts), the latent cache and each job's bookkeeping; the inference host (a child process,
+ * see inference/client.ts) holds the models and does every heavy step. So the event loop that
+ * answers Discord and Slack never waits on a model, and a crash of the host ends only the job
+ * that was running.
+ */
 export class Engine {
+  /** Packs the host has loaded or is loading (resolves when ready). */
+  readonly #loading = new Map<string, Promise<void>>();
+  /** Packs the host has loaded: a job on any other says it is warming up. */
+  readonly #loaded = new Set<string>();
+  readonly #preloaded = new Set<string>();
+  #facesWarm = false;
+  private readonly host: InferenceClient;
+
   private constructor(
     private readonly options: EngineOptions,
-    private readonly pool: ModelPool,
     private readonly cache: LatentCache,
     private readonly scheduler: Scheduler<StylizeResult>,
-  ) {}
-
-  static async create(options: EngineOptions): Promise<Engine> {
-    const pool = new ModelPool({
-      modelsDir: options.modelsDir,
-      budgetBytes: options.memoryBudgetBytes ?? 2 * 1024 ** 3,
-      session: { threads: options.threads ?? cpus().length },
-      warmup: options.warmup ?? true,
+  ) {
+    this.host = new InferenceClient({
+      config: {
+        modelsDir: options.modelsDir,
+        budgetBytes: options.memoryBudgetBytes ?? 2 * 1024 ** 3,
+        threads: options.threads ?? cpus().length,
+        ...(options.device && { device: options.device }),
+        warmup: options.warmup ?? true,
+        ...(options.photo && { photo: options.photo }),
+        ...(options.face && { face: options.face }),
+      },
+      ...(options.log && { log: options.log }),
+      onRestart: () => this.reloaded(),
     });
+  }
+
+  /** Starts the inference host without waiting for it: jobs wait for it, commands do not. */
+  static async create(options: EngineOptions): Promise<Engine> {
     const cache = await createLatentCache({
       url: options.cacheUrl ?? 'memory',
       ...(options.cacheTtlMs !== undefined && { ttlMs: options.cacheTtlMs }),
@@ -147,34 +198,47 @@ export class Engine {
       maxBatch: options.maxBatch ?? 1,
       defaultTimeoutMs: options.jobTimeoutMs ?? 120_000,
     });
-    return new Engine(options, pool, cache, scheduler);
+    return new Engine(options, cache, scheduler);
   }
 
   /** Installed style packs. */
   styles(): StyleInfo[] {
-    return this.pool.stylePacks().flatMap(({ manifest: m }) =>
-      m.kind === 'style'
-        ? [
-            {
-              name: m.name,
-              size: m.size,
-              exemplars: m.exemplars,
-              defaults: m.defaults,
-              hasSampler: m.hasSampler,
-              demo: m.demo,
-              licence: m.licence,
-            },
-          ]
-        : [],
-    );
+    return this.stylePacks().map((m) => ({
+      name: m.name,
+      size: m.size,
+      exemplars: m.exemplars,
+      defaults: m.defaults,
+      hasSampler: m.hasSampler,
+      demo: m.demo,
+      licence: m.licence,
+    }));
   }
 
   /** Loads a style (and its encoder) and the face models ahead of the first request. */
   async preload(pack: string): Promise<void> {
-    const style = await this.pool.style(pack);
-    await warmUpFaces(this.options.face);
+    this.#preloaded.add(pack);
+    await this.load(pack);
     // The default encoder too, so the first photo does not wait for its gigabyte of weights.
-    if (this.options.encoder === 'identity') await this.pool.identityEncoder(style);
+    if (this.options.encoder === 'identity') {
+      await this.host.call('load', { pack, identity: true });
+    }
+    if (!this.#facesWarm) {
+      await this.host.call('warm-faces', {});
+      this.#facesWarm = true;
+    }
+  }
+
+  /** The inference host's state, restarts and last crash, and the queue. */
+  health(): EngineHealth {
+    const host = this.host.health();
+    return {
+      state: host.state,
+      ...(host.pid !== undefined && { pid: host.pid }),
+      restarts: host.restarts,
+      ...(host.lastCrash && { lastCrash: host.lastCrash }),
+      packs: [...this.#loaded.keys()],
+      jobs: this.scheduler.stats(),
+    };
   }
 
   /**
@@ -210,10 +274,76 @@ export class Engine {
     return this.cache.forget(userId);
   }
 
+  /** Cancels the jobs, stops the inference host (so the process can exit) and closes the cache. */
   async close(): Promise<void> {
     this.scheduler.close();
-    await this.pool.close();
+    await this.host.close();
     await this.cache.close();
+  }
+
+  private stylePacks(): StyleManifest[] {
+    return listPacks(this.options.modelsDir).flatMap(({ manifest: m }) =>
+      m.kind === 'style' ? [m] : [],
+    );
+  }
+
+  private packInfo(name: string): PackInfo {
+    const style = this.manifest(name);
+    if (!style || style.kind !== 'style') throw new UserError('unknown-style', name);
+    const encoder = this.manifest(style.encoder);
+    if (!encoder || encoder.kind !== 'encoder') {
+      throw new Error(`${name} needs encoder pack ${style.encoder}, which is not installed`);
+    }
+    return { manifest: style, encoder };
+  }
+
+  private manifest(name: string) {
+    return listPacks(this.options.modelsDir).find((p) => p.manifest.name === name)?.manifest;
+  }
+
+  /**
+   * The manifest of the encoder `choice` names for `pack`: its own, or the W+ ("identity")
+   * encoder paired with it (`no-identity-encoder` when it is not installed or does not fit; the
+   * host also refuses a generator built before W+ content codes).
+   */
+  private encoderFor(pack: PackInfo, choice: EncoderChoice): EncoderManifest {
+    if (choice === 'style') return pack.encoder;
+    const m = pack.manifest;
+    const name = wPlusEncoderName(m.encoder);
+    const found = this.manifest(name);
+    if (!found) throw new UserError('no-identity-encoder', `${name} is not installed`);
+    const fits =
+      found.kind === 'encoder' &&
+      found.space === 'w+' &&
+      found.nLatent === m.nLatent &&
+      found.styleDim === m.styleDim;
+    if (!fits || found.kind !== 'encoder') {
+      throw new UserError('no-identity-encoder', `${name} is not a W+ encoder that fits ${m.name}`);
+    }
+    return found;
+  }
+
+  /** Has the host load a pack once; a failed load is tried again by the next job. */
+  private load(pack: string): Promise<void> {
+    let loading = this.#loading.get(pack);
+    if (!loading) {
+      loading = this.host.call('load', { pack }).then(() => void this.#loaded.add(pack));
+      loading.catch(() => this.#loading.delete(pack));
+      this.#loading.set(pack, loading);
+    }
+    return loading;
+  }
+
+  /** A restarted host has no models: load the preloaded ones again, before the next job asks. */
+  private reloaded(): void {
+    this.#loading.clear();
+    this.#loaded.clear();
+    this.#facesWarm = false;
+    for (const pack of this.#preloaded) {
+      this.preload(pack).catch((error: unknown) =>
+        (this.options.log ?? console.error)(`could not reload ${pack}: ${String(error)}`),
+      );
+    }
   }
 
   /**
@@ -222,6 +352,7 @@ export class Engine {
    */
   private readonly runBatch = async (
     items: readonly BatchItem<ParsedRequest>[],
+    signal: AbortSignal,
   ): Promise<(StylizeResult | Error)[]> => {
     const results: (StylizeResult | Error)[] = new Array(items.length);
     const ready: { index: number; prepared: Prepared }[] = [];
@@ -233,70 +364,90 @@ export class Engine {
       }
     }
     if (ready.length === 0) return results;
-    const style = ready[0]!.prepared.style;
     for (const { index } of ready) items[index]!.stage('generating');
-    const start = performance.now();
-    let raw: TensorData;
+    let generated: Awaited<ReturnType<typeof this.generate>>;
     try {
-      raw = await style.generate(
-        ready.map((r) => r.prepared.input),
+      generated = await this.generate(
+        ready.map((r) => r.prepared),
         items[ready[0]!.index]!.input.noiseSeed,
+        signal,
       );
     } catch (error) {
       for (const { index } of ready) results[index] = error as Error;
       return results;
     }
-    const generateMs = performance.now() - start;
     for (const [b, { index, prepared }] of ready.entries()) {
-      try {
-        prepared.timings.generate = generateMs;
-        results[index] = await this.finish(prepared, raw, b, ready.length);
-      } catch (error) {
-        results[index] = error as Error;
+      const output = generated.outputs[b]!;
+      if (!output.ok) {
+        results[index] = fromWire(output.error);
+        continue;
       }
+      prepared.timings.generate = generated.generateMs;
+      prepared.timings.output = output.outputMs;
+      results[index] = this.finish(prepared, output.image, ready.length);
     }
     return results;
   };
 
+  private generate(batch: readonly Prepared[], noiseSeed: string | undefined, signal: AbortSignal) {
+    return this.host.call(
+      'generate',
+      {
+        pack: batch[0]!.manifest.name,
+        inputs: batch.map((p) => p.input),
+        ...(noiseSeed !== undefined && { noiseSeed }),
+        outputs: batch.map((p) => ({
+          size: p.size,
+          format: p.req.format,
+          quality: p.req.quality,
+        })),
+      },
+      signal,
+    );
+  }
+
   /** Everything up to the generator: model, content code, exemplar code (mapped), weights. */
   private async prepare(req: ParsedRequest, ctx: JobContext): Promise<Prepared> {
     const timings: Timings = {};
-    const time = async <T>(stage: keyof Timings, step: () => Promise<T> | T): Promise<T> => {
-      const start = performance.now();
-      try {
-        return await step();
-      } finally {
-        timings[stage] = (timings[stage] ?? 0) + performance.now() - start;
-      }
-    };
-    const style = await time('load', () => this.pool.style(req.style.pack));
-    const m = style.manifest;
+    const time = <T>(stage: keyof Timings, step: () => Promise<T>) => timed(timings, stage, step);
+    const pack = this.packInfo(req.style.pack);
+    const m = pack.manifest;
     const size = req.size ?? m.size;
     if (!allowedSizes(m.size).includes(size)) {
       throw new UserError('bad-option', `size must be one of ${allowedSizes(m.size).join(', ')}`);
     }
+    if (!this.#loaded.has(m.name)) ctx.stage('warming-up');
+    await time('load', () => this.load(m.name));
     ctx.signal.throwIfAborted();
-    const content = await this.content(req, style, ctx, time);
-    const exstyle = await this.exstyle(req, style, ctx, time);
-    const input = await time('map', () => style.input(content, exstyle.code, req));
+    const content = await this.content(req, pack, ctx, timings);
+    const exstyle = await this.exstyle(req, pack, ctx, timings);
+    const { weights, truncation, keepColour } = generatorSettings(req, m, content);
+    const mapped = await time('map', () =>
+      this.host.call(
+        'extrinsic',
+        { pack: m.name, exemplar: exstyle.code, ...(keepColour && { keepColour }) },
+        ctx.signal,
+      ),
+    );
     ctx.signal.throwIfAborted();
-    return { req, style, size, content, used: exstyle.used, input, timings };
+    return {
+      req,
+      manifest: m,
+      size,
+      content,
+      used: exstyle.used,
+      input: {
+        content: content.code,
+        contentIsW: content.isW,
+        exstyle: mapped,
+        weights,
+        truncation,
+      },
+      timings,
+    };
   }
 
-  private async finish(
-    p: Prepared,
-    raw: TensorData,
-    index: number,
-    batchSize: number,
-  ): Promise<StylizeResult> {
-    const start = performance.now();
-    const rgb = toRgb(raw, index);
-    const image = await encodeImage(rgb.data, rgb.size, {
-      size: p.size,
-      format: p.req.format,
-      quality: p.req.quality,
-    });
-    p.timings.output = performance.now() - start;
+  private finish(p: Prepared, image: EncodedImage, batchSize: number): StylizeResult {
     return {
       image,
       ...(p.content.photoKey !== undefined && { photoKey: p.content.photoKey }),
@@ -313,14 +464,34 @@ export class Engine {
     };
   }
 
+  /** Photo bytes → z+ code in the host: find and align the face, then encode it. */
+  private async encodeFace(
+    bytes: Uint8Array,
+    pack: string,
+    encoder: EncoderChoice,
+    ctx: JobContext,
+    timings: Timings,
+  ): Promise<{ code: Float32Array; face: FaceInfo }> {
+    ctx.stage('aligning');
+    const aligned = await this.host.call('align', { bytes }, ctx.signal);
+    timings.decode = (timings.decode ?? 0) + aligned.decodeMs;
+    timings.detect = (timings.detect ?? 0) + aligned.detectMs;
+    ctx.signal.throwIfAborted();
+    ctx.stage('encoding');
+    const code = await timed(timings, 'encode', () =>
+      this.host.call('encode', { pack, crop: aligned.crop, encoder }, ctx.signal),
+    );
+    return { code, face: aligned.face };
+  }
+
   /** The content code: from the cache, the chosen encoder, or a random face. */
   private async content(
     req: ParsedRequest,
-    style: LoadedStyle,
+    pack: PackInfo,
     ctx: JobContext,
-    time: <T>(stage: keyof Timings, step: () => Promise<T> | T) => Promise<T>,
+    timings: Timings,
   ): Promise<Content> {
-    const { nLatent: n, styleDim: d } = style.manifest;
+    const { nLatent: n, styleDim: d } = pack.manifest;
     if (req.face.kind === 'random') {
       // The reference's random portrait: one z, repeated over every slot (mapping is row-wise).
       const z = createRng(`face:${req.face.seed}`).fillNormal(new Float32Array(d));
@@ -329,10 +500,7 @@ export class Engine {
       return { code, isW: false, cacheHit: false };
     }
     const choice = req.encoder ?? this.options.encoder ?? 'style';
-    const encoder =
-      choice === 'identity'
-        ? await time('load', () => this.pool.identityEncoder(style))
-        : style.encoder;
+    const encoder = this.encoderFor(pack, choice);
     const isW = encoder.space === 'w+';
     // The checksum names the encoder's weights, so z+ and W+ codes of one photo never mix.
     const checksum = encoderChecksum(encoder);
@@ -346,7 +514,8 @@ export class Engine {
       return { ...made, code: cached.code, face: cached.alignment, cacheHit: true };
     }
     if (req.face.kind === 'cached-photo') throw new UserError('photo-expired', key);
-    const encoded = await encodeFace(req.face.bytes, encoder, ctx, time, this.options);
+    const name = pack.manifest.name;
+    const encoded = await this.encodeFace(req.face.bytes, name, choice, ctx, timings);
     await this.cache.setContent(
       key,
       checksum,
@@ -359,43 +528,36 @@ export class Engine {
   /** The exemplar's z+ code and how to describe it; a copy the caller may modify. */
   private async exstyle(
     req: ParsedRequest,
-    style: LoadedStyle,
+    pack: PackInfo,
     ctx: JobContext,
-    time: <T>(stage: keyof Timings, step: () => Promise<T> | T) => Promise<T>,
+    timings: Timings,
   ): Promise<{ code: Float32Array; used: StyleUsed }> {
-    const m = style.manifest;
+    const m = pack.manifest;
     const choice = req.style;
     switch (choice.kind) {
       case 'exemplar': {
         const id = resolveExemplar(m, choice.exemplar);
         return {
-          code: style.exemplar(id),
+          code: await this.host.call('exemplar', { pack: m.name, id }, ctx.signal),
           used: { pack: m.name, kind: 'exemplar', exemplar: { id, name: m.exemplars[id]! } },
         };
       }
       case 'sampled': {
-        const code = await time('sample', () =>
-          style.sample(choice.structureSeed, choice.colorSeed),
+        const { structureSeed, colorSeed } = choice;
+        const code = await timed(timings, 'sample', () =>
+          this.host.call('sample', { pack: m.name, structureSeed, colorSeed }, ctx.signal),
         );
-        return {
-          code,
-          used: {
-            pack: m.name,
-            kind: 'sampled',
-            structureSeed: choice.structureSeed,
-            colorSeed: choice.colorSeed,
-          },
-        };
+        return { code, used: { pack: m.name, kind: 'sampled', structureSeed, colorSeed } };
       }
       case 'image':
       case 'cached-image': {
         const key = choice.kind === 'image' ? sha256(choice.image) : choice.key;
         // Exemplar codes are z+ (the style's mapping maps them), so the style's own encoder.
-        const checksum = encoderChecksum(style.encoder);
+        const checksum = encoderChecksum(pack.encoder);
         let code = (await this.cache.getStyleCode(`${checksum}:${key}`))?.code;
         if (!code) {
           if (choice.kind === 'cached-image') throw new UserError('photo-expired', key);
-          code = (await encodeFace(choice.image, style.encoder, ctx, time, this.options)).code;
+          code = (await this.encodeFace(choice.image, m.name, 'style', ctx, timings)).code;
           await this.cache.setStyleCode(`${checksum}:${key}`, code, { kind: 'image' }, req.userId);
         }
         return { code: code.slice(), used: { pack: m.name, kind: 'image', imageKey: key } };
@@ -404,9 +566,23 @@ export class Engine {
   }
 }
 
+/** Adds a step's wall time to `timings[stage]`. */
+async function timed<T>(
+  timings: Timings,
+  stage: keyof Timings,
+  step: () => Promise<T>,
+): Promise<T> {
+  const start = performance.now();
+  try {
+    return await step();
+  } finally {
+    timings[stage] = (timings[stage] ?? 0) + performance.now() - start;
+  }
+}
+
 /** Identifies the encoder weights, so cached codes never outlive the encoder that made them. */
-function encoderChecksum(encoder: LoadedEncoder): string {
-  const files = encoder.manifest.files;
+function encoderChecksum(encoder: EncoderManifest): string {
+  const files = encoder.files;
   return (
     files.find((f) => f.name === 'encoder.onnx.data')?.sha256 ?? files.map((f) => f.sha256).join('')
   );

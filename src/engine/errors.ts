@@ -30,6 +30,7 @@ export type UserErrorCode =
   | 'not-author'
   | 'job-finished'
   | 'single-exemplar'
+  | 'engine-restarted'
   | 'internal';
 
 const MESSAGES: Record<UserErrorCode, string> = {
@@ -68,6 +69,8 @@ const MESSAGES: Record<UserErrorCode, string> = {
   'not-author': 'Only the person who asked for that result can do this.',
   'job-finished': 'That job has already finished.',
   'single-exemplar': 'That style has only one exemplar. Try a new style instead.',
+  'engine-restarted':
+    'The image engine crashed while making this one and has been restarted. Try again in a moment.',
   internal: 'Something went wrong on my side. Try again in a moment.',
 };
 

@@ -1,9 +1,7 @@
-/** Photo bytes → the face's z+ content code: decode, find and align the face, encode. */
+/** Photo bytes → the face, aligned as the encoder expects: decode, find the face, align. */
 import { findAndAlignFace, type FaceOptions } from './face/index.ts';
 import { decodeImage, type DecodeOptions } from './image/decode.ts';
-import type { LoadedEncoder } from './runtime/loaded.ts';
-import type { JobContext } from './scheduler/types.ts';
-import type { Timings } from './engine.ts';
+import { UserError } from './errors.ts';
 
 export type { FaceOptions };
 export type PhotoLimits = DecodeOptions;
@@ -18,25 +16,29 @@ export interface FaceInfo {
   qsize: number;
 }
 
-type Timer = <T>(stage: keyof Timings, step: () => Promise<T> | T) => Promise<T>;
+export interface AlignedPhoto {
+  /** The aligned crop, HWC RGB, the encoder's input. */
+  crop: Uint8Array;
+  face: FaceInfo;
+  decodeMs: number;
+  detectMs: number;
+}
 
-export async function encodeFace(
+/** Decodes a photo and aligns its largest face; stops between the steps once `signal` aborts. */
+export async function alignPhoto(
   bytes: Uint8Array,
-  encoder: LoadedEncoder,
-  ctx: Pick<JobContext, 'stage' | 'signal'>,
-  time: Timer,
   options: { photo?: PhotoLimits; face?: FaceOptions },
-): Promise<{ code: Float32Array; face: FaceInfo }> {
-  ctx.stage('aligning');
-  const image = await time('decode', () => decodeImage(bytes, options.photo));
-  ctx.signal.throwIfAborted();
-  const aligned = await time('detect', () => findAndAlignFace(image, options.face));
-  ctx.signal.throwIfAborted();
-  ctx.stage('encoding');
-  const [code] = await time('encode', () => encoder.encode([aligned.crop]));
+  signal: AbortSignal,
+): Promise<AlignedPhoto> {
+  let start = performance.now();
+  const image = await decodeImage(bytes, options.photo);
+  const decodeMs = performance.now() - start;
+  if (signal.aborted) throw new UserError('cancelled', 'stopped after decoding');
+  start = performance.now();
+  const aligned = await findAndAlignFace(image, options.face);
   const { x, y, width, height } = aligned.box;
   return {
-    code: code!,
+    crop: aligned.crop,
     face: {
       faceCount: aligned.faceCount,
       box: [x, y, width, height],
@@ -44,5 +46,7 @@ export async function encodeFace(
       quad: aligned.quad.map(([px, py]) => [px, py]),
       qsize: aligned.qsize,
     },
+    decodeMs,
+    detectMs: performance.now() - start,
   };
 }

@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { Queue, QueueEvents, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
-import type { EngineApi, StyleInfo, StylizeResult } from '../engine/engine.ts';
+import type { EngineApi, EngineHealth, StyleInfo, StylizeResult } from '../engine/engine.ts';
 import { createLatentCache, type LatentCache } from '../engine/cache/latents.ts';
 import { UserError } from '../engine/errors.ts';
 import { parseRequest, type StylizeRequest } from '../engine/request.ts';
@@ -85,6 +85,17 @@ export class RemoteEngine implements EngineApi {
   /** The styles the workers published; refreshed by the poller. */
   styles(): StyleInfo[] {
     return this.#styles;
+  }
+
+  /** The workers run the models and report their own health; this side only relays. */
+  health(): EngineHealth {
+    // Jobs this bot waits for, queued or running on some worker.
+    return {
+      state: 'remote',
+      restarts: 0,
+      packs: [],
+      jobs: { queued: this.#jobs.size, running: 0, detached: 0 },
+    };
   }
 
   /** The workers load models; nothing to do here. */

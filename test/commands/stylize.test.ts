@@ -11,6 +11,9 @@ describe('commands: stylize and friends', { timeout: 300_000 }, () => {
   let rig: Rig;
   before(async () => {
     rig = await start(dir, await demoModels(dir), `sqlite://${join(dir, 'cache.sqlite')}`);
+    // As startApp does; a job whose pack is still loading reports 'warming-up' first
+    // (test/engine/host.test.ts).
+    await rig.engine.preload(PACK);
   });
   after(() => rig.close());
 

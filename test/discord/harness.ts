@@ -71,6 +71,8 @@ export function useHarness(): Harness {
       warmup: false,
       threads: 2,
     });
+    // As startApp does: the inference host loads the pack before the first test's clock starts.
+    await engine.preload(PACK);
     const commands = await createCommands({
       engine,
       config: h.config,

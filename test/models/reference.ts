@@ -63,8 +63,9 @@ export function assertParity(
 
 /**
  * Runs one golden generator case as the engine does: LoadedStyle.input turns the request's
- * structure and colour weights into slot weights (checked against the reference's), maps the
- * exemplar with preserve colour when asked, and LoadedStyle.generate runs the batch. The exemplar
+ * structure and colour weights into slot weights with the engine's generatorSettings (checked
+ * against the reference's), maps the exemplar with preserve colour when asked, and
+ * LoadedStyle.generate runs the batch. The exemplar
  * comes from the pack (by id) when the case uses the table the pack stores; the pack keeps only
  * that table, so the others' z+ rows are read from the checkpoint.
  */

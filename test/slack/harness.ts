@@ -143,6 +143,8 @@ export class Harness {
       threads: config.engine.threads,
     });
     const engine = this.#engine;
+    // As startApp does: the inference host loads the pack before the first test's clock starts.
+    await engine.preload(PACK);
     const api: EngineApi = {
       submit: (request) => {
         const job = engine.submit(request);

@@ -27,6 +27,8 @@ export interface PlaygroundOptions {
   notice?: string;
   /** Pack the page selects first. */
   defaultPack?: string;
+  /** What `GET /healthz` reports (the engine's state, restarts and queue); 404 without it. */
+  health?: () => unknown;
   /** Memory for result images; the oldest are dropped beyond it. Default 256 MB. */
   imageBudgetBytes?: number;
   log?: (line: string) => void;
@@ -106,6 +108,9 @@ export async function startPlayground(options: PlaygroundOptions): Promise<Playg
     if (asset) {
       if (url.pathname === '/') session(req, res);
       return sendBytes(res, asset.body, { 'content-type': asset.type, ...PAGE_HEADERS });
+    }
+    if (url.pathname === '/healthz' && options.health) {
+      return sendJson(res, 200, options.health());
     }
     const id = session(req, res);
     if (url.pathname === '/api/state') {

@@ -3,12 +3,13 @@
  * functions serve both, so the demo packs exercise exactly the import path users run.
  */
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CheckpointError } from '../checkpoint/errors.ts';
 import type { LazyTensor, StateDict } from '../checkpoint/tensor.ts';
 import { buildGenerator } from '../models/dualstylegan.ts';
 import { Params } from '../models/params.ts';
+import { previewSize, splitGenerator } from '../models/preview.ts';
 import { buildEncoder, ENCODER_INPUT_SIZE } from '../models/psp.ts';
 import { buildSampler } from '../models/sampler.ts';
 import { buildMapping } from '../models/stylegan2.ts';
@@ -20,7 +21,7 @@ import {
   type LatentSpace,
   type StyleManifest,
 } from './manifest.ts';
-import { writePack } from './write.ts';
+import { writePack, type PackWriter } from './write.ts';
 
 /** Where a pack came from, recorded in its manifest. */
 export interface Provenance {
@@ -137,6 +138,19 @@ function noiseBuffers(p: Params, count: number): Uint8Array {
 }
 
 /**
+ * The generator cut after its ToRGB at a quarter of the output side, for the instant preview;
+ * none below 32² (no ToRGB a quarter the side to cut at). Returns the preview's side.
+ */
+function writePreviewGraphs(w: PackWriter, size: number): number | undefined {
+  const side = previewSize(size);
+  if (side < 8) return undefined;
+  const { head, tail } = splitGenerator(readFileSync(join(w.dir, 'generator.onnx')), side);
+  w.writeFile('generator-head.onnx', head);
+  w.writeFile('generator-tail.onnx', tail);
+  return side;
+}
+
+/**
  * Writes one style pack: `generator.onnx`, `sampler.onnx` (when the style has a sampler),
  * `codes.bin`, `noise.bin`, and `mapping.onnx` only when the style's mapping network differs from the one
  * in the shared encoder pack `encoderPack` (found in `out`).
@@ -153,6 +167,7 @@ export async function writeStylePack(
     const generator = w.graph('generator');
     const layout = buildGenerator(generator, p);
     w.saveGraph('generator', generator);
+    const preview = writePreviewGraphs(w, layout.size);
 
     const mappingParams = p.at('generator.style');
     const sharedDir = join(out, encoderPack);
@@ -197,6 +212,7 @@ export async function writeStylePack(
       hasSampler: source.sampler !== undefined,
       ownMapping,
       ...(samplerZDim === undefined ? {} : { samplerZDim }),
+      ...(preview === undefined ? {} : { previewSize: preview }),
     });
   });
 }

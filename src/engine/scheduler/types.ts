@@ -1,7 +1,10 @@
 import type { EventEmitter } from 'node:events';
 
-/** Stages a job's own code reports while it runs. */
-export type JobStage = 'aligning' | 'encoding' | 'generating';
+/**
+ * Stages a job's own code reports while it runs; `warming-up` while its style pack still loads
+ * (just after a start or a restart of the inference host).
+ */
+export type JobStage = 'warming-up' | 'aligning' | 'encoding' | 'generating';
 
 /** What a running job gets from the scheduler. */
 export interface JobContext {

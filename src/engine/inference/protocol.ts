@@ -1,0 +1,123 @@
+/**
+ * The messages between the engine (main process) and its inference host (a child process). They
+ * travel over Node's IPC channel with `serialization: 'advanced'` (V8's structured clone), so
+ * photos, crops, codes and images cross as binary typed arrays, never as JSON.
+ */
+import { NoFaceError, UserError, type UserErrorCode } from '../errors.ts';
+import type { EncodedImage, OutputOptions } from '../image/encode.ts';
+import type { AlignedPhoto, FaceOptions, PhotoLimits } from '../photo.ts';
+import type { EncoderChoice } from '../request.ts';
+import type { GenerateInput } from '../runtime/loaded.ts';
+import type { Device } from '../runtime/devices.ts';
+
+/** What the host needs to load packs and read photos; fixed for its lifetime. */
+export interface HostConfig {
+  modelsDir: string;
+  budgetBytes: number;
+  threads: number;
+  /** `engine.device`; the host logs on stderr where `auto` passed a GPU by. */
+  device?: Device;
+  warmup: boolean;
+  photo?: PhotoLimits;
+  face?: FaceOptions;
+}
+
+/** One image's outcome of a `generate` call: an image, or an error that fails only that job. */
+export type OutputOutcome =
+  { ok: true; image: EncodedImage; outputMs: number } | { ok: false; error: WireError };
+
+/** Every operation the host offers: its arguments and its result. */
+export interface HostOps {
+  /** Loads (and warms up) a style pack and its encoder, and its W+ encoder if asked. */
+  load: { args: { pack: string; identity?: boolean }; result: void };
+  /** Loads and warms up face detection and landmarks. */
+  'warm-faces': { args: Record<string, never>; result: void };
+  /** Photo bytes → the largest face, aligned to the encoder's crop. */
+  align: {
+    args: { bytes: Uint8Array };
+    result: AlignedPhoto;
+  };
+  /** An aligned crop → its content code, by the style's (z+) or the identity (W+) encoder. */
+  encode: {
+    args: { pack: string; crop: Uint8Array; encoder: EncoderChoice };
+    result: Float32Array;
+  };
+  exemplar: { args: { pack: string; id: number }; result: Float32Array };
+  sample: {
+    args: { pack: string; structureSeed: string; colorSeed: string };
+    result: Float32Array;
+  };
+  /** The generator's exstyle: an exemplar's z+ code mapped to W+, colour rows kept if asked. */
+  extrinsic: {
+    args: {
+      pack: string;
+      exemplar: Float32Array;
+      keepColour?: { content: Float32Array; contentIsW: boolean };
+    };
+    result: Float32Array;
+  };
+  /** One generator call for a batch, then each image encoded as its job asked. */
+  generate: {
+    args: {
+      pack: string;
+      inputs: GenerateInput[];
+      noiseSeed?: string;
+      outputs: OutputOptions[];
+    };
+    result: { generateMs: number; outputs: OutputOutcome[] };
+  };
+}
+
+export type HostOp = keyof HostOps;
+
+/** Main → host. */
+export type ToHost =
+  | { type: 'call'; id: number; op: HostOp; args: HostOps[HostOp]['args'] }
+  /** The job gave up on call `id`: the host stops it at its next stage boundary. */
+  | { type: 'cancel'; id: number }
+  /** Release the models and exit. */
+  | { type: 'close' };
+
+/** Host → main. */
+export type FromHost =
+  | { type: 'ready' }
+  | { type: 'result'; id: number; value: unknown }
+  | { type: 'error'; id: number; error: WireError };
+
+/** An error as it crosses the process boundary; {@link fromWire} rebuilds its class. */
+export interface WireError {
+  name: string;
+  message: string;
+  stack?: string;
+  code?: UserErrorCode;
+  detail?: string;
+}
+
+export function toWire(error: unknown): WireError {
+  if (error instanceof UserError) {
+    return {
+      name: error.name,
+      message: error.message,
+      code: error.code,
+      ...(error.detail !== undefined && { detail: error.detail }),
+    };
+  }
+  if (error instanceof Error) {
+    return {
+      name: error.name,
+      message: error.message,
+      ...(error.stack !== undefined && { stack: error.stack }),
+    };
+  }
+  return { name: 'Error', message: String(error) };
+}
+
+/** The error the host threw, as the same class (callers test `instanceof NoFaceError`). */
+export function fromWire(wire: WireError): Error {
+  if (wire.code === 'no-face') return new NoFaceError(wire.detail);
+  if (wire.code) return new UserError(wire.code, wire.detail);
+  const error = new Error(wire.message);
+  error.name = wire.name;
+  if (wire.stack) error.stack = `${wire.stack}\n    (in the inference host)`;
+  return error;
+}
