@@ -66,6 +66,11 @@ const schema = z.strictObject({
       .string()
       .regex(/^(memory|sqlite:\/\/.+|rediss?:\/\/.+)$/, 'expected memory, sqlite://… or redis://…'),
     ttlDays: z.number().positive(),
+    /**
+     * Starts every key this deployment writes to Redis (cache, job records, limits, the queue),
+     * so two deployments can share one Redis without sharing counters or entries.
+     */
+    keyPrefix: z.string().regex(/^[\w.-]{1,64}$/, 'expected 1–64 letters, digits, ".", "_" or "-"'),
   }),
   photo: z.strictObject({ maxBytes: positive, maxPixels: positive, minSide: positive }),
   face: z.strictObject({ minSize: positive }),
@@ -81,6 +86,11 @@ const schema = z.strictObject({
     host: z.string().min(1),
     /** 0 picks a free port. */
     port: z.number().int().min(0).max(65535),
+    /**
+     * Names the page may be reached by besides the bind address (a reverse proxy's host, with
+     * `:port` when it is not the default one); any other Host header is refused.
+     */
+    publicHosts: z.array(z.string().regex(/^[a-z0-9.[\]:-]+$/i, 'expected host or host:port')),
   }),
   discord: z.strictObject({
     /** Hosts attachments may be fetched from; anything else is refused. */
