@@ -16,7 +16,7 @@ import { UserError } from '../../src/engine/errors.ts';
 import { decodeError, decodeRequest, decodeResult, sideKeys } from '../../src/queue/protocol.ts';
 import { RemoteEngine } from '../../src/queue/remote-engine.ts';
 import type { QueueSettings } from '../../src/queue/settings.ts';
-import { REDIS_URL } from './harness.ts';
+import { REDIS_URL } from '../helpers/redis.ts';
 
 const opts = { timeout: 30_000 };
 const run = randomUUID().slice(0, 8);
