@@ -61,7 +61,10 @@ describe('queue failures: a job that fails on every attempt', { timeout: 30_000 
     await lb.startWorker();
     // The worker has published its styles; packs load lazily (warm-up off), so a generator
     // corrupted now fails each job's model load: a server fault, not the user's, so retried.
-    writeFileSync(join(lb.modelsDir, 'demo-64', 'generator.onnx'), 'not an onnx model');
+    // Every generator graph: a pack with preview halves loads those, not the whole graph.
+    for (const graph of ['generator', 'generator-head', 'generator-tail']) {
+      writeFileSync(join(lb.modelsDir, 'demo-64', `${graph}.onnx`), 'not an onnx model');
+    }
     const engine = await lb.engine();
     const handle = engine.submit(request('fail'));
     let failed = 0;
