@@ -13,8 +13,8 @@ import { listPacks } from './pack/store.ts';
 import { createRng } from './random.ts';
 import {
   allowedSizes,
+  generatorSettings,
   parseRequest,
-  slotWeights,
   type EncoderChoice,
   type ParsedRequest,
   type StyleChoice,
@@ -465,14 +465,14 @@ export class Engine {
     for (const choice of [req.style, ...(req.variants ?? [])]) {
       exstyles.push(await this.exstyle(req, choice, pack, ctx, timings));
     }
-    const weights = slotWeights(req, m.defaults, m.nLatent, m.nStructure);
-    // The reconstruction is the encoder's face as it is: no pull toward the average face.
-    const truncation = req.truncation ?? (req.reconstruct ? 1 : m.defaults.truncation);
     const contentIsW = content.isW;
     const inputs: GenerateInput[] = [];
     for (const exstyle of exstyles) {
       for (const code of codes) {
-        const keepColour = req.preserveColor ? { content: code, contentIsW } : undefined;
+        const { weights, truncation, keepColour } = generatorSettings(req, m, {
+          code,
+          isW: contentIsW,
+        });
         const mapped = await time('map', () =>
           this.host.call(
             'extrinsic',
