@@ -116,8 +116,8 @@ export class UserError extends PasticheError {
 /** No human face in the photo. */
 export class NoFaceError extends UserError {
   override readonly name = 'NoFaceError';
-  constructor(detail?: string) {
-    super('no-face', detail);
+  constructor(detail?: string, options?: ErrorOptions) {
+    super('no-face', detail, options);
   }
 }
 
