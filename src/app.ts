@@ -113,7 +113,8 @@ export interface AppOptions {
   config: Config;
   /** The structured log; default one made from `config.logging` (secrets redacted). */
   logger?: Logger;
-  /** Console lines (notices, progress); default `info` lines of `logger`. */
+  /** Console lines (notices, progress); default `info` lines of `logger`. Given without
+   * `logger`, the structured records come here too, as plain lines. */
   log?: (line: string) => void;
   /** On shutdown, how long running jobs may take to finish before they are cancelled. */
   shutdownGraceMs?: number;
@@ -255,7 +256,12 @@ function defaultPack(config: Config, styles: readonly StyleInfo[]): string | und
  */
 export async function startApp(options: AppOptions): Promise<App> {
   const { config } = options;
-  const logger = options.logger ?? loggerFor(config);
+  // A caller that passes only `log` (tests, embedding) gets the structured records there too.
+  const logger =
+    options.logger ??
+    (options.log
+      ? loggerFor(config, { write: (l) => options.log!(l.trimEnd()) })
+      : loggerFor(config));
   const log = options.log ?? lineLog(logger);
   const engine = await chooseEngine(config, log);
   const metrics = new Metrics(engine.health && (() => engine.health!()));
@@ -355,10 +361,11 @@ export async function startApp(options: AppOptions): Promise<App> {
 }
 
 /** The process's logger, as configured; every secret in `config.secrets` is scrubbed from it. */
-export function loggerFor(config: Config): Logger {
+export function loggerFor(config: Config, lines?: { write(line: string): unknown }): Logger {
   return createLogger({
     level: config.logging.level,
-    format: config.logging.format,
+    format: lines ? 'plain' : config.logging.format,
     secrets: Object.values(config.secrets),
+    ...(lines && { destination: lines }),
   });
 }
