@@ -360,12 +360,13 @@ export async function startApp(options: AppOptions): Promise<App> {
   };
 }
 
-/** The process's logger, as configured; every secret in `config.secrets` is scrubbed from it. */
+/** The process's logger, as configured; the tokens and signing secret are scrubbed from it. */
 export function loggerFor(config: Config, lines?: { write(line: string): unknown }): Logger {
   return createLogger({
     level: config.logging.level,
     format: lines ? 'plain' : config.logging.format,
-    secrets: Object.values(config.secrets),
+    // The application id is public (it is in the invite URL the bot logs); the rest are secrets.
+    secrets: Object.entries(config.secrets).flatMap(([k, v]) => (k === 'discordAppId' ? [] : [v])),
     ...(lines && { destination: lines }),
   });
 }

@@ -1,6 +1,8 @@
 /** The logger: levels, formats, and that secrets never reach the output. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { loggerFor } from '../../src/app.ts';
+import { loadConfig } from '../../src/config.ts';
 import { createLogger, lineLog, type LogFormat } from '../../src/log.ts';
 
 const TOKEN = 'MTIzNDU2Nzg5.Gabcde.discord-bot-token-value';
@@ -57,5 +59,19 @@ describe('log', () => {
     const { lines, logger } = collect('json');
     lineLog(logger)(`discord: ref 1: ${new Error('boom').stack}`);
     assert.equal((JSON.parse(lines[0]!) as { level: number }).level, 50);
+  });
+
+  it("the app's logger scrubs the configured tokens, not the public application id", () => {
+    const config = loadConfig({
+      cwd: '/nonexistent',
+      env: { DISCORD_TOKEN: TOKEN, SLACK_SIGNING_SECRET: SIGNING, DISCORD_APP_ID: '1234567890' },
+    });
+    const lines: string[] = [];
+    const logger = loggerFor(config, { write: (line) => lines.push(line) });
+    logger.error({ err: new Error(`gateway refused ${TOKEN}`) }, `invite: client_id=1234567890`);
+    lineLog(logger)(`slack: bad signature ${SIGNING}`);
+    const out = lines.join('');
+    assert.ok(!out.includes(TOKEN) && !out.includes(SIGNING), out);
+    assert.match(out, /client_id=1234567890/);
   });
 });
