@@ -3,7 +3,11 @@
  * Per-stage latency, end to end photo → JPEG, re-roll with a cached latent, generator
  * throughput at batch 1/2/4, model load time and peak RSS. Prints a table, writes JSON.
  *
+ * The preview (the generator's head): its time, when it arrives within a generation, and how
+ * close it is to the final image downscaled to its size.
+ *
  *   npm run bench -- [--runs 5] [--models bench/.packs] [--photo test/fixtures/alignment/astronaut.png]
+ *                    [--device cpu|cuda|webgpu|dml|coreml|auto]
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -13,14 +17,19 @@ import { Engine, type Timings } from '../src/engine/engine.ts';
 import { writeDemoPacks, demoPackName } from '../src/engine/pack/demo-packs.ts';
 import { openPack } from '../src/engine/pack/store.ts';
 import { ModelPool } from '../src/engine/runtime/pool.ts';
+import { DEVICES, type Device, type TensorData } from '../src/engine/runtime/session.ts';
 
 const { values: args } = parseArgs({
   options: {
     runs: { type: 'string', default: '5' },
     models: { type: 'string', default: join('bench', '.packs') },
     photo: { type: 'string', default: join('test', 'fixtures', 'alignment', 'astronaut.png') },
+    device: { type: 'string', default: 'cpu' },
   },
 });
+if (!(DEVICES as readonly string[]).includes(args.device!))
+  throw new Error(`--device must be one of ${DEVICES.join(', ')}`);
+const device = args.device as Device;
 const runs = Number(args.runs);
 const modelsDir = args.models!;
 const pack = demoPackName(1024);
@@ -46,7 +55,7 @@ if (!existsSync(join(modelsDir, pack))) {
 const photo = new Uint8Array(readFileSync(args.photo!));
 
 let start = performance.now();
-const engine = await Engine.create({ modelsDir, cacheUrl: 'memory' });
+const engine = await Engine.create({ modelsDir, cacheUrl: 'memory', device });
 await engine.preload(pack);
 record('model load + warm-up (encoder + style)', performance.now() - start);
 report.rssAfterLoadMb = rssMb();
@@ -69,6 +78,9 @@ for (const stage of ['decode', 'detect', 'align', 'encode', 'map', 'generate', '
   const xs = cold.map((t) => t[stage] ?? 0);
   record(`stage: ${stage}`, median(xs));
 }
+// What no stage timed (queueing, the latent cache, hashing the photo), run by run.
+const gaps = cold.map((t, i) => totals[i]! - Object.values(t).reduce((a, b) => a + (b ?? 0), 0));
+record('not in any stage (median per run)', median(gaps));
 record('first request after load (photo → JPEG)', totals[0]!);
 record('end to end: photo → 1024² JPEG (median)', median(totals));
 
@@ -89,8 +101,15 @@ report.engineRssMb = rssMb();
 rows.push(['peak RSS, engine (encoder + one style + faces)', `${report.engineRssMb} MB`]);
 
 // Raw generator throughput by batch size, on the pool directly (no queue, no image encoding).
-const pool = new ModelPool({ modelsDir, budgetBytes: 4 * 1024 ** 3, session: {}, warmup: true });
+const pool = new ModelPool({
+  modelsDir,
+  budgetBytes: 4 * 1024 ** 3,
+  session: { device },
+  warmup: true,
+});
 const style = await pool.style(pack);
+rows.unshift(['execution provider', style.provider]);
+report.provider = style.provider;
 const n = style.manifest.nLatent;
 for (const batch of [1, 2, 4]) {
   const item = {
@@ -108,6 +127,41 @@ for (const batch of [1, 2, 4]) {
   const perImage = (performance.now() - start) / (reps * batch);
   record(`generator throughput, batch ${batch}`, 1000 / perImage, 'images/s');
 }
+
+// The preview: the head alone, and when it arrives inside a full generation.
+if (style.previewSize !== undefined) {
+  const s = style.previewSize;
+  const alone: number[] = [];
+  const arrives: number[] = [];
+  const full: number[] = [];
+  const mae: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const item = {
+      content: style.exemplar(i % 8),
+      exstyle: await style.map(style.exemplar((i + 1) % 8)),
+      weights: new Array<number>(n).fill(0.6),
+      truncation: 0.7,
+      contentIsW: false,
+    };
+    start = performance.now();
+    await style.preview([item]);
+    alone.push(performance.now() - start);
+    let preview: TensorData | undefined;
+    start = performance.now();
+    const image = await style.generate([item], undefined, (p) => {
+      preview = p;
+      arrives.push(performance.now() - start);
+    });
+    full.push(performance.now() - start);
+    mae.push(greyMae(preview!.data, boxDown(image, s)));
+  }
+  record(`preview ${s}² alone (median)`, median(alone));
+  record('preview arrives, within a generation (median)', median(arrives));
+  record('whole generation with the preview (median)', median(full));
+  record('preview vs final downscaled: mean abs error', median(mae), 'grey levels');
+} else {
+  rows.push(['preview', 'none: the pack predates previews (re-run models demo)']);
+}
 await pool.close();
 report.peakRssMb = rssMb();
 rows.push(['peak RSS, incl. the batch-4 runs', `${report.peakRssMb} MB`]);
@@ -120,3 +174,27 @@ console.log(
 for (const [label, value] of rows) console.log(`${label.padEnd(width)}  ${value}`);
 mkdirSync(join('bench', 'results'), { recursive: true });
 writeFileSync(join('bench', 'results', 'bench.json'), `${JSON.stringify(report, null, 2)}\n`);
+
+/** Mean |a − b| over [-1, 1] values clamped as images are saved, in grey levels (0..255). */
+function greyMae(a: Float32Array, b: Float32Array): number {
+  const clamp = (x: number): number => Math.min(1, Math.max(-1, x));
+  let sum = 0;
+  for (let i = 0; i < a.length; i++) sum += Math.abs(clamp(a[i]!) - clamp(b[i]!));
+  return (sum / a.length) * 127.5;
+}
+
+/** Image 0 of [B,3,S,S] → [3,s,s], averaging f×f blocks (what a downscale to s does). */
+function boxDown(image: TensorData, s: number): Float32Array {
+  const S = image.dims[3]!;
+  const f = S / s;
+  const out = new Float32Array(3 * s * s);
+  for (let c = 0; c < 3; c++)
+    for (let y = 0; y < s; y++)
+      for (let x = 0; x < s; x++) {
+        let sum = 0;
+        for (let j = 0; j < f; j++)
+          for (let i = 0; i < f; i++) sum += image.data[c * S * S + (y * f + j) * S + x * f + i]!;
+        out[c * s * s + y * s + x] = sum / (f * f);
+      }
+  return out;
+}

@@ -11,6 +11,7 @@ import { startDiscord } from './bots/discord/index.ts';
 import { startPlayground } from './bots/playground/server.ts';
 import { startSlack } from './bots/slack/index.ts';
 import { Engine, type EngineApi, type EngineHealth, type StyleInfo } from './engine/engine.ts';
+import { latentNamespace } from './engine/cache/latents.ts';
 import { writeDemoPacks } from './engine/pack/demo-packs.ts';
 import { DownloadError } from './engine/pack/hub.ts';
 import { pullStyles, type PullEvent } from './engine/pack/pull.ts';
@@ -59,6 +60,7 @@ const ADAPTERS: readonly AdapterSpec[] = [
         ...(health && { health }),
         host: config.playground.host,
         port: config.playground.port,
+        publicHosts: config.playground.publicHosts,
         maxBytes: config.photo.maxBytes,
         notice,
         defaultPack,
@@ -208,8 +210,10 @@ export function createEngine(
     modelsDir: config.modelsDir,
     cacheUrl: cache.url,
     cacheTtlMs: cache.ttlDays * DAY_MS,
+    cacheNamespace: latentNamespace(cache.keyPrefix),
     // 0 means "one thread per core", which is the engine's own default.
     ...(engine.threads > 0 && { threads: engine.threads }),
+    device: engine.device,
     memoryBudgetBytes: engine.memoryBudgetMb * MB,
     warmup: engine.warmup,
     maxQueue: engine.maxQueue,

@@ -9,6 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
 import { z } from 'zod';
+import { DEVICES } from './engine/runtime/devices.ts';
 
 const DEFAULT_FILE = join(import.meta.dirname, '..', 'config', 'default.json');
 
@@ -30,6 +31,8 @@ const schema = z.strictObject({
     mode: z.enum(['local', 'queue']),
     /** ONNX Runtime threads per operator; 0 means one per core. */
     threads: count,
+    /** Execution provider: cpu, cuda, webgpu, dml, coreml, or auto (a GPU if one works, else cpu). */
+    device: z.enum(DEVICES),
     memoryBudgetMb: positive,
     maxQueue: positive,
     jobTimeoutS: z.number().positive(),
@@ -64,6 +67,11 @@ const schema = z.strictObject({
       .string()
       .regex(/^(memory|sqlite:\/\/.+|rediss?:\/\/.+)$/, 'expected memory, sqlite://… or redis://…'),
     ttlDays: z.number().positive(),
+    /**
+     * Starts every key this deployment writes to Redis (cache, job records, limits, the queue),
+     * so two deployments can share one Redis without sharing counters or entries.
+     */
+    keyPrefix: z.string().regex(/^[\w.-]{1,64}$/, 'expected 1–64 letters, digits, ".", "_" or "-"'),
   }),
   photo: z.strictObject({ maxBytes: positive, maxPixels: positive, minSide: positive }),
   face: z.strictObject({ minSize: positive }),
@@ -79,6 +87,11 @@ const schema = z.strictObject({
     host: z.string().min(1),
     /** 0 picks a free port. */
     port: z.number().int().min(0).max(65535),
+    /**
+     * Names the page may be reached by besides the bind address (a reverse proxy's host, with
+     * `:port` when it is not the default one); any other Host header is refused.
+     */
+    publicHosts: z.array(z.string().regex(/^[a-z0-9.[\]:-]+$/i, 'expected host or host:port')),
   }),
   discord: z.strictObject({
     /** Hosts attachments may be fetched from; anything else is refused. */

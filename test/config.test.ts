@@ -27,7 +27,11 @@ describe('loadConfig', () => {
       defaultStyle: 'cartoon',
       downloadsDir: join(cwd, 'models', '.downloads'),
     });
-    assert.deepEqual(config.cache, { url: 'sqlite://data/cache.sqlite', ttlDays: 7 });
+    assert.deepEqual(config.cache, {
+      url: 'sqlite://data/cache.sqlite',
+      ttlDays: 7,
+      keyPrefix: 'pastiche',
+    });
     assert.equal(config.photo.maxBytes, 20 * 1024 * 1024);
     assert.equal(config.photo.maxPixels, 50_000_000);
     assert.deepEqual(config.limits, {
@@ -37,7 +41,12 @@ describe('loadConfig', () => {
       perChannelConcurrency: 4,
       globalQueue: 50,
     });
-    assert.deepEqual(config.playground, { enabled: true, host: '127.0.0.1', port: 8788 });
+    assert.deepEqual(config.playground, {
+      enabled: true,
+      host: '127.0.0.1',
+      port: 8788,
+      publicHosts: [],
+    });
     assert.deepEqual(config.discord.cdnHosts, [
       'cdn.discordapp.com',
       'media.discordapp.net',
@@ -99,7 +108,12 @@ describe('loadConfig', () => {
       cwd,
       env: { PASTICHE_CONFIG: 'site.json', PASTICHE_PLAYGROUND_PORT: '9101' },
     });
-    assert.deepEqual(config.playground, { enabled: true, host: '0.0.0.0', port: 9101 });
+    assert.deepEqual(config.playground, {
+      enabled: true,
+      host: '0.0.0.0',
+      port: 9101,
+      publicHosts: [],
+    });
     assert.equal(config.limits.perUserQueued, 5);
     assert.equal(config.limits.perUserRunning, 1, 'keys the file leaves out keep their default');
 
@@ -210,6 +224,32 @@ describe('loadConfig', () => {
       }),
     );
     assert.deepEqual(issues.map((i) => i.key).sort(), ['engine.mode', 'queue.url']);
+  });
+
+  it('reads the Redis key prefix and the playground public names, refusing unsafe ones', () => {
+    const config = loadConfig({
+      cwd: tempDir('config'),
+      env: {
+        PASTICHE_CACHE_KEY_PREFIX: 'site-b',
+        PASTICHE_PLAYGROUND_PUBLIC_HOSTS: 'pastiche.example, pastiche.example:8443',
+      },
+    });
+    assert.equal(config.cache.keyPrefix, 'site-b');
+    assert.deepEqual(config.playground.publicHosts, ['pastiche.example', 'pastiche.example:8443']);
+    // A glob character would widen the SCAN patterns built on the prefix; ':' would nest it.
+    for (const bad of ['a*', 'a:b', '']) {
+      const issues = issuesOf(() =>
+        loadConfig({
+          cwd: tempDir('config'),
+          env: { PASTICHE_CACHE_KEY_PREFIX: bad || ' ' },
+        }),
+      );
+      assert.deepEqual(
+        issues.map((i) => i.key),
+        ['cache.keyPrefix'],
+        bad,
+      );
+    }
   });
 
   it('documents every variable in .env.example, one name per key', () => {

@@ -147,12 +147,19 @@ export async function createCommands(options: CreateCommandsOptions): Promise<Co
       console.error(`pastiche: ${requestId ? `ref ${requestId}: ` : ''}`, error));
   const url = options.recordsUrl ?? config.cache.url;
   const active = new ActiveJobs(options.typicalJobMs ?? 15_000);
-  const records = await openRecords({ url, ttlMs: config.cache.ttlDays * 86_400_000, onError });
+  const { keyPrefix } = config.cache;
+  const records = await openRecords({
+    url,
+    ttlMs: config.cache.ttlDays * 86_400_000,
+    onError,
+    keyPrefix,
+  });
   let limits: Limits;
   try {
     limits = await createLimits({
       limits: config.limits,
       url,
+      keyPrefix,
       estimates: active.estimates,
       onError,
     });

@@ -55,6 +55,8 @@ export interface LimitsOptions {
   limits: Config['limits'];
   /** The keyv URL; `redis://…` puts the counters in that Redis, anything else in memory. */
   url: string;
+  /** `cache.keyPrefix`: counters are `<keyPrefix>:limits:<limit>:<key>`. Default `pastiche`. */
+  keyPrefix?: string;
   estimates: WaitEstimates;
   /** Background Redis errors (a dropped connection being retried); admissions still throw. */
   onError: (error: unknown) => void;
@@ -83,7 +85,7 @@ export async function createLimits(options: LimitsOptions): Promise<Limits> {
       })
     : undefined;
   const limiter = (name: string, points: number, inProgress: boolean): RateLimiterAbstract => {
-    const keyPrefix = `pastiche:limits:${name}`;
+    const keyPrefix = `${options.keyPrefix ?? 'pastiche'}:limits:${name}`;
     if (!redis)
       return new RateLimiterMemory({ keyPrefix, points, duration: inProgress ? 0 : HOUR_S });
     const duration = inProgress ? IN_PROGRESS_TTL_S : HOUR_S;

@@ -73,6 +73,7 @@ export interface RecordStore {
   close(): Promise<void>;
 }
 
+const photoKey = z.string().regex(/^[0-9a-f]{64}$/);
 const jobKey = (jobId: string): string => `job:${jobId}`;
 const lastKey = (owner: string): string => `last:${owner}`;
 const blobKey = (key: string): string => `blob:${key}`;
@@ -90,11 +91,13 @@ export async function openRecords(options: {
   url: string;
   ttlMs: number;
   onError: (error: unknown) => void;
+  /** `cache.keyPrefix`: records live in the `<keyPrefix>:jobs` namespace. Default `pastiche`. */
+  keyPrefix?: string;
 }): Promise<RecordStore> {
   const { ttlMs } = options;
   const store: OpenedStore = await openStore({
     url: options.url,
-    namespace: 'jobs',
+    namespace: `${options.keyPrefix ?? 'pastiche'}:jobs`,
     connectTimeoutMs: 5000,
     onError: options.onError,
   });
@@ -119,7 +122,9 @@ export async function openRecords(options: {
     delete: (jobId) => keyv.delete(jobKey(jobId)),
     async lastPhoto(owner) {
       const bytes = await keyv.get(lastKey(owner));
-      return bytes && untext.decode(bytes);
+      // A photo key is a sha256; anything else in the store is not one of ours.
+      const key = bytes && photoKey.safeParse(untext.decode(bytes));
+      return key?.success ? key.data : undefined;
     },
     async setLastPhoto(owner, photoKey) {
       await keyv.set(lastKey(owner), text.encode(photoKey), ttlMs);

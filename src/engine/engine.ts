@@ -18,6 +18,7 @@ import {
   type StylizeRequest,
 } from './request.ts';
 import type { GenerateInput } from './runtime/loaded.ts';
+import type { Device } from './runtime/devices.ts';
 import type { FaceInfo, FaceOptions, PhotoLimits } from './photo.ts';
 import { createLatentCache, type LatentCache } from './cache/latents.ts';
 import { InferenceClient, type HostHealth } from './inference/client.ts';
@@ -109,8 +110,12 @@ export interface EngineOptions {
   /** keyv store URL: 'memory', 'sqlite://path' or 'redis://…' (default memory). */
   cacheUrl?: string;
   cacheTtlMs?: number;
+  /** Key namespace of the cache, so deployments sharing a store stay apart; default `latents`. */
+  cacheNamespace?: string;
   /** ONNX Runtime threads per operator (default: all cores). */
   threads?: number;
+  /** Execution provider (default `cpu`); `auto` takes a GPU where one works. */
+  device?: Device;
   /** Weight bytes of style packs kept loaded (default 2 GB). */
   memoryBudgetBytes?: number;
   warmup?: boolean;
@@ -176,6 +181,7 @@ export class Engine {
         modelsDir: options.modelsDir,
         budgetBytes: options.memoryBudgetBytes ?? 2 * 1024 ** 3,
         threads: options.threads ?? cpus().length,
+        ...(options.device && { device: options.device }),
         warmup: options.warmup ?? true,
         ...(options.photo && { photo: options.photo }),
         ...(options.face && { face: options.face }),
@@ -190,6 +196,7 @@ export class Engine {
     const cache = await createLatentCache({
       url: options.cacheUrl ?? 'memory',
       ...(options.cacheTtlMs !== undefined && { ttlMs: options.cacheTtlMs }),
+      ...(options.cacheNamespace !== undefined && { namespace: options.cacheNamespace }),
     });
     const scheduler = new Scheduler<StylizeResult>({
       maxQueue: options.maxQueue ?? 100,
@@ -197,6 +204,11 @@ export class Engine {
       defaultTimeoutMs: options.jobTimeoutMs ?? 120_000,
     });
     return new Engine(options, cache, scheduler);
+  }
+
+  /** Cache entries dropped as unusable (damaged, or not of their pack's shape) since start. */
+  get cacheRejected(): number {
+    return this.cache.rejected;
   }
 
   /** Installed style packs. */
@@ -501,7 +513,8 @@ export class Engine {
     const checksum = encoderChecksum(encoder);
     const key = req.face.kind === 'photo' ? sha256(req.face.bytes) : req.face.key;
     const made = { encoder: choice, isW, photoKey: key };
-    const cached = await this.cache.getContent(key, checksum);
+    // Checked against this pack: an entry of another shape (or damaged) is dropped, a miss.
+    const cached = await this.cache.getContent(key, checksum, { nLatent: n, styleDim: d });
     if (cached) {
       // Store it again under this user too, so their forget() removes it even if another user
       // sent the same bytes first (it also restarts the TTL of a photo in use).
@@ -549,7 +562,8 @@ export class Engine {
         const key = choice.kind === 'image' ? sha256(choice.image) : choice.key;
         // Exemplar codes are z+ (the style's mapping maps them), so the style's own encoder.
         const checksum = encoderChecksum(pack.encoder);
-        let code = (await this.cache.getStyleCode(`${checksum}:${key}`))?.code;
+        const shape = { nLatent: m.nLatent, styleDim: m.styleDim };
+        let code = (await this.cache.getStyleCode(`${checksum}:${key}`, shape))?.code;
         if (!code) {
           if (choice.kind === 'cached-image') throw new UserError('photo-expired', key);
           code = (await this.encodeFace(choice.image, m.name, 'style', ctx, timings)).code;

@@ -94,6 +94,9 @@ const MESSAGES: Record<UserErrorCode, string> = {
   internal: 'Something went wrong on my side. Try again in a moment.',
 };
 
+/** Every code, for checking one that crossed a process boundary (the queue). */
+export const USER_ERROR_CODES = Object.freeze(Object.keys(MESSAGES) as UserErrorCode[]);
+
 export class UserError extends PasticheError {
   override readonly name: string = 'UserError';
   override readonly forUsers = true;

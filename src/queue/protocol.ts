@@ -2,9 +2,14 @@
  * What travels through Redis between the bot (`RemoteEngine`) and `pastiche worker`: requests
  * and results as JSON, bytes as base64 (BullMQ stores job data and return values as JSON), and
  * errors as a tagged string so a UserError keeps its code across processes.
+ *
+ * Redis is shared and writable by anything that can reach it, so every value read back from it
+ * is validated here with zod before use: a bad one is an error for that one job (or a logged,
+ * ignored styles list), never a crash or a bot that cannot start.
  */
+import { z } from 'zod';
 import type { StyleInfo, StylizeResult } from '../engine/engine.ts';
-import { UserError, type UserErrorCode } from '../engine/errors.ts';
+import { USER_ERROR_CODES, UserError } from '../engine/errors.ts';
 import type { EncodedImage } from '../engine/image/encode.ts';
 import type { StylizeRequest } from '../engine/request.ts';
 import type { JobStage } from '../engine/scheduler/types.ts';
@@ -54,8 +59,33 @@ export function encodeRequest(request: StylizeRequest, maxBytes: number): JobDat
   return data;
 }
 
-export function decodeRequest(data: JobData): StylizeRequest {
-  const { face, style, ...rest } = data.request;
+const base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'expected base64');
+
+/** Just what decoding needs; `Engine.submit` validates the whole request (request.ts) after. */
+const jobData = z.object({
+  v: z.literal(1),
+  request: z.looseObject({
+    face: z.union([
+      z.object({ kind: z.literal('photo'), bytes64: base64 }),
+      z.looseObject({ kind: z.enum(['cached-photo', 'random']) }),
+    ]),
+    style: z.union([
+      z.object({ kind: z.literal('image'), pack: z.string(), image64: base64 }),
+      z.looseObject({ kind: z.enum(['exemplar', 'sampled', 'cached-image']) }),
+    ]),
+  }),
+});
+
+/** Job data as a request; a UserError (so the job is not retried) when it is not one. */
+export function decodeRequest(raw: unknown): StylizeRequest {
+  const parsed = jobData.safeParse(raw);
+  if (!parsed.success) {
+    throw new UserError(
+      'internal',
+      `job data is not a request: ${parsed.error.issues[0]?.message}`,
+    );
+  }
+  const { face, style, ...rest } = parsed.data.request as unknown as WireRequest;
   return {
     ...rest,
     face: face.kind === 'photo' ? { kind: 'photo', bytes: unb64(face.bytes64) } : face,
@@ -71,12 +101,93 @@ export function encodeResult(result: StylizeResult): WireResult {
   return { ...result, image: { ...image, bytes64: b64(bytes) } };
 }
 
-export function decodeResult(wire: WireResult): StylizeResult {
-  const { bytes64, ...image } = wire.image;
-  return { ...wire, image: { ...image, bytes: unb64(bytes64) } };
+const finite = z.number().finite();
+const wireResult = z.object({
+  image: z.object({
+    format: z.enum(['jpeg', 'webp', 'png']),
+    width: z.number().int().positive(),
+    height: z.number().int().positive(),
+    bytes64: base64,
+  }),
+  photoKey: z.string().optional(),
+  face: z
+    .object({
+      faceCount: z.number().int().nonnegative(),
+      box: z.array(finite),
+      landmarks: z.array(z.array(finite)),
+      quad: z.array(z.array(finite)),
+      qsize: finite,
+    })
+    .optional(),
+  style: z.object({
+    pack: z.string(),
+    kind: z.enum(['exemplar', 'sampled', 'image']),
+    exemplar: z.object({ id: z.number().int().nonnegative(), name: z.string() }).optional(),
+    structureSeed: z.string().optional(),
+    colorSeed: z.string().optional(),
+    imageKey: z.string().optional(),
+  }),
+  weights: z.array(finite),
+  truncation: finite,
+  preserveColor: z.boolean(),
+  noiseSeed: z.string().optional(),
+  cacheHit: z.boolean(),
+  batchSize: z.number().int().positive(),
+  timings: z.record(z.string(), finite),
+});
+
+/** A job's return value as a result; UserError('internal') when it is not one. */
+export function decodeResult(raw: unknown): StylizeResult {
+  const parsed = wireResult.safeParse(raw);
+  if (!parsed.success) {
+    throw new UserError('internal', `job result is malformed: ${parsed.error.issues[0]?.message}`);
+  }
+  const { image: wire, ...rest } = parsed.data;
+  const { bytes64, ...image } = wire;
+  return { ...(rest as Omit<StylizeResult, 'image'>), image: { ...image, bytes: unb64(bytes64) } };
+}
+
+const progress = z.object({ stage: z.enum(['aligning', 'encoding', 'generating']) });
+
+/** The stage a progress event reports, or undefined for anything else. */
+export function decodeProgress(raw: unknown): JobProgressData | undefined {
+  const parsed = progress.safeParse(raw);
+  return parsed.success ? parsed.data : undefined;
+}
+
+const styleList = z.array(
+  z.object({
+    name: z.string(),
+    size: z.number().int().positive(),
+    exemplars: z.array(z.string()),
+    defaults: z.object({
+      structure: finite,
+      color: finite,
+      perSlot: z.array(finite).optional(),
+      truncation: finite,
+    }),
+    hasSampler: z.boolean(),
+    demo: z.boolean(),
+    licence: z.string(),
+  }),
+);
+
+/** The workers' published styles (JSON text), or an Error saying why they cannot be used. */
+export function decodeStyles(text: string): StyleInfo[] | Error {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return new Error('the published styles are not JSON');
+  }
+  const parsed = styleList.safeParse(json);
+  return parsed.success
+    ? parsed.data
+    : new Error(`the published styles are malformed: ${parsed.error.issues[0]?.message}`);
 }
 
 const USER_ERROR_TAG = 'pastiche-user-error:';
+const taggedError = z.object({ code: z.enum(USER_ERROR_CODES), detail: z.string() });
 
 /** A failure as BullMQ's `failedReason` string; a UserError keeps its code and detail. */
 export function encodeError(error: unknown): string {
@@ -92,26 +203,28 @@ export function encodeError(error: unknown): string {
  */
 export function decodeError(failedReason: string, attemptsMade: number): UserError {
   if (failedReason.startsWith(USER_ERROR_TAG)) {
+    let json: unknown;
     try {
-      const parsed = JSON.parse(failedReason.slice(USER_ERROR_TAG.length)) as {
-        code: UserErrorCode;
-        detail: string;
-      };
-      return new UserError(parsed.code, parsed.detail || undefined);
+      json = JSON.parse(failedReason.slice(USER_ERROR_TAG.length));
     } catch {
       // A garbled tag falls through to the generic error below.
     }
+    const parsed = taggedError.safeParse(json);
+    if (parsed.success) return new UserError(parsed.data.code, parsed.data.detail || undefined);
   }
   return new UserError('internal', `failed after ${attemptsMade} attempt(s): ${failedReason}`);
 }
 
-/** Redis keys beside BullMQ's own, one namespace per queue. */
-export function sideKeys(queueName: string): {
+/** Redis keys beside BullMQ's own, one namespace per deployment (`keyPrefix`) and queue. */
+export function sideKeys(
+  keyPrefix: string,
+  queueName: string,
+): {
   styles: string;
   queued: string;
   cancel: (jobId: string) => string;
 } {
-  const base = `pastiche:queue:${queueName}`;
+  const base = `${keyPrefix}:queue:${queueName}`;
   return {
     /** JSON StyleInfo[] the workers publish, so the bot lists styles without loading packs. */
     styles: `${base}:styles`,

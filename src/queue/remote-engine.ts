@@ -9,18 +9,19 @@ import { randomUUID } from 'node:crypto';
 import { Queue, QueueEvents, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { EngineApi, EngineHealth, StyleInfo, StylizeResult } from '../engine/engine.ts';
-import { createLatentCache, type LatentCache } from '../engine/cache/latents.ts';
+import { createLatentCache, latentNamespace, type LatentCache } from '../engine/cache/latents.ts';
 import { UserError } from '../engine/errors.ts';
 import { parseRequest, type StylizeRequest } from '../engine/request.ts';
 import type { JobHandle } from '../engine/scheduler/types.ts';
 import { claimPriority, releasePriority } from './fairness.ts';
 import {
   decodeError,
+  decodeProgress,
   decodeResult,
+  decodeStyles,
   encodeRequest,
   sideKeys,
   type JobData,
-  type JobProgressData,
   type WireResult,
 } from './protocol.ts';
 import { RemoteJob } from './remote-job.ts';
@@ -44,6 +45,8 @@ export class RemoteEngine implements EngineApi {
   /** Jobs known to be in Redis; the poller must not take a job still being added for lost. */
   readonly #enqueued = new Set<string>();
   #styles: StyleInfo[] = [];
+  /** The last malformed styles value reported, so the poller does not report it every second. */
+  #badStyles: string | undefined;
   #timer: NodeJS.Timeout | undefined;
   #polling = false;
 
@@ -60,9 +63,11 @@ export class RemoteEngine implements EngineApi {
     // The bot fails a Redis call after a few retries rather than hanging a user's command;
     // ioredis reconnects on its own either way.
     const connection = { url: options.url, maxRetriesPerRequest: 3 };
-    const queue = new Queue<JobData, WireResult>(options.name, { connection });
+    const prefix = options.keyPrefix;
+    const queue = new Queue<JobData, WireResult>(options.name, { connection, prefix });
     const events = new QueueEvents(options.name, {
       connection: { url: options.url, maxRetriesPerRequest: null },
+      prefix,
     });
     options = {
       ...options,
@@ -72,7 +77,10 @@ export class RemoteEngine implements EngineApi {
     // Without a listener ioredis prints "Unhandled error event" on every reconnect attempt while
     // Redis is down; route them where the queue's own errors go.
     redis.on('error', (error: unknown) => options.onError?.(error));
-    const cache = await createLatentCache({ url: options.cacheUrl });
+    const cache = await createLatentCache({
+      url: options.cacheUrl,
+      namespace: latentNamespace(options.keyPrefix),
+    });
     const engine = new RemoteEngine(options, queue, events, redis, cache);
     engine.#listen();
     await Promise.all([queue.waitUntilReady(), events.waitUntilReady()]);
@@ -138,7 +146,7 @@ export class RemoteEngine implements EngineApi {
   }
 
   async #enqueue(job: RemoteJob, data: JobData, requested: number): Promise<void> {
-    const keys = sideKeys(this.options.name);
+    const keys = sideKeys(this.options.keyPrefix, this.options.name);
     const priority = await claimPriority(this.redis, keys.queued, job.userId, requested);
     await this.queue.add('stylize', data, {
       jobId: job.id,
@@ -158,7 +166,7 @@ export class RemoteEngine implements EngineApi {
     this.#jobs.delete(job.id);
     this.#enqueued.delete(job.id);
     void (async () => {
-      const keys = sideKeys(this.options.name);
+      const keys = sideKeys(this.options.keyPrefix, this.options.name);
       // A waiting job is removed; an active one sees the flag and its worker aborts it.
       await this.redis.set(keys.cancel(job.id), '1', 'EX', 3600);
       const removed = await this.queue.remove(job.id).catch(() => 0);
@@ -170,7 +178,7 @@ export class RemoteEngine implements EngineApi {
   #listen(): void {
     this.events.on('active', ({ jobId }) => this.#jobs.get(jobId)?.start());
     this.events.on('progress', ({ jobId, data }) => {
-      const stage = (data as Partial<JobProgressData> | undefined)?.stage;
+      const stage = decodeProgress(data)?.stage;
       if (stage) this.#jobs.get(jobId)?.stage(stage);
     });
     this.events.on('completed', ({ jobId }) => void this.#settle(jobId));
@@ -187,9 +195,18 @@ export class RemoteEngine implements EngineApi {
       if (!record) {
         job.fail(new UserError('internal', `job ${jobId} vanished from the queue`));
       } else if (record.finishedOn && record.failedReason) {
-        job.fail(decodeError(record.failedReason, record.attemptsMade));
+        job.fail(decodeError(String(record.failedReason), record.attemptsMade));
       } else if (record.finishedOn && record.returnvalue) {
-        job.finish(decodeResult(record.returnvalue));
+        let result: StylizeResult;
+        try {
+          result = decodeResult(record.returnvalue);
+        } catch (error) {
+          job.fail(error as UserError);
+          this.#jobs.delete(jobId);
+          this.#enqueued.delete(jobId);
+          return;
+        }
+        job.finish(result);
       } else {
         return;
       }
@@ -223,8 +240,17 @@ export class RemoteEngine implements EngineApi {
     }
   }
 
+  /** Keeps the last good list when the published one is malformed (reported once per value). */
   async #refreshStyles(): Promise<void> {
-    const raw = await this.redis.get(sideKeys(this.options.name).styles);
-    if (raw) this.#styles = JSON.parse(raw) as StyleInfo[];
+    const raw = await this.redis.get(sideKeys(this.options.keyPrefix, this.options.name).styles);
+    if (raw === null) return;
+    const styles = decodeStyles(raw);
+    if (!(styles instanceof Error)) {
+      this.#styles = styles;
+      this.#badStyles = undefined;
+    } else if (raw !== this.#badStyles) {
+      this.#badStyles = raw;
+      this.options.onError?.(styles);
+    }
   }
 }

@@ -11,6 +11,8 @@ export interface QueueSettings {
   stalledIntervalMs: number;
   maxRequestBytes: number;
   maxResultBytes: number;
+  /** `cache.keyPrefix`: starts BullMQ's keys, the side keys and the shared cache's namespace. */
+  keyPrefix: string;
 }
 
 /**
@@ -25,5 +27,5 @@ export function queueSettings(config: Config): QueueSettings {
     );
   }
   const { url, ...rest } = config.queue;
-  return { ...rest, url: url ?? config.cache.url };
+  return { ...rest, url: url ?? config.cache.url, keyPrefix: config.cache.keyPrefix };
 }

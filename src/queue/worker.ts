@@ -35,7 +35,7 @@ export async function startQueueWorker(
   log: (line: string) => void = console.log,
   metrics?: JobMetrics,
 ): Promise<QueueWorker> {
-  const keys = sideKeys(settings.name);
+  const keys = sideKeys(settings.keyPrefix, settings.name);
   const redis = new Redis(settings.url, { maxRetriesPerRequest: null });
   // Without a listener ioredis prints "Unhandled error event" on every reconnect attempt while
   // Redis is down; it reconnects on its own, so one line per error is enough.
@@ -44,7 +44,13 @@ export async function startQueueWorker(
   await redis.set(keys.styles, JSON.stringify(engine.styles()));
 
   const run = async (job: Job<JobData, WireResult>): Promise<WireResult> => {
-    const request = decodeRequest(job.data);
+    let request: ReturnType<typeof decodeRequest>;
+    try {
+      request = decodeRequest(job.data);
+    } catch (error) {
+      // Malformed data in Redis fails the same way on every worker: no retry.
+      throw new UnrecoverableError(encodeError(error));
+    }
     // Released once per job: a retry (after a crash) was never counted again.
     if (job.attemptsStarted <= 1) await releasePriority(redis, keys.queued, request.userId);
     const handle = engine.submit(request);
@@ -82,6 +88,7 @@ export async function startQueueWorker(
 
   const worker = new Worker<JobData, WireResult>(settings.name, run, {
     connection: { url: settings.url, maxRetriesPerRequest: null },
+    prefix: settings.keyPrefix,
     concurrency: settings.concurrency,
     lockDuration: settings.lockMs,
     stalledInterval: settings.stalledIntervalMs,

@@ -58,6 +58,19 @@ describe('cache codec', () => {
     assert.throws(() => decodeStyle(bytes), /kind 1, not 2/);
   });
 
+  it('refuses counts the bytes cannot hold before allocating anything (a 36-byte bomb)', () => {
+    // Header, nLatent 0, styleDim 0, faceCount 0, qsize 0, then a quad of 0xFFFFFFFF × 0 rows:
+    // it passed the byte-length check and allocated an array of 2^32 rows.
+    const bomb = new Uint8Array(36);
+    bomb.set([0x50, 0x53, 0x4c, 0x43, 1, 1, 0, 0]);
+    new DataView(bomb.buffer).setUint32(28, 0xffffffff, true);
+    assert.throws(() => decodeContent(bomb), CacheFormatError);
+    const keys = encodeKeys([]);
+    new DataView(keys.buffer).setUint32(8, 0xffffffff, true);
+    assert.throws(() => decodeKeys(keys), /cannot fit/);
+    assert.throws(() => fromText(null as unknown as string), CacheFormatError);
+  });
+
   it('names the field when a matrix is ragged or the code has the wrong length', () => {
     const ragged = { ...entry, alignment: { ...entry.alignment, quad: [[1, 2], [3]] } };
     assert.throws(() => encodeContent(ragged), /alignment\.quad: row 1 has 1 values, not 2/);

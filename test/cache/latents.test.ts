@@ -183,6 +183,57 @@ describe('latent cache: SQLite file', () => {
     }
   });
 
+  it('drops entries that do not fit the pack (shape, NaN, a 36-byte bomb), counting them', async () => {
+    const rejected: string[] = [];
+    const cache = await createLatentCache({
+      url,
+      namespace: 'validate',
+      onRejected: (key, reason) => rejected.push(`${key}: ${reason}`),
+    });
+    const pack = { nLatent: 2, styleDim: 4 };
+    const rowOf = (key: string): unknown => {
+      const db = new Database(file, { readonly: true });
+      const row = db.prepare('SELECT 1 FROM cache WHERE key = ?').get(`validate:${key}`);
+      db.close();
+      return row;
+    };
+    try {
+      // A fine entry for this pack is a hit and counts nothing.
+      const good = entry(90, 2, 4);
+      good.code.fill(0.5);
+      await cache.setContent(sha(90), CHECKSUM, good, 'nia');
+      assertSameBits((await cache.getContent(sha(90), CHECKSUM, pack))?.code, good.code);
+      // Another pack's dimensions: a miss, deleted.
+      await cache.setContent(sha(91), CHECKSUM, entry(91, 3, 4), 'nia');
+      assert.equal(await cache.getContent(sha(91), CHECKSUM, pack), undefined);
+      assert.equal(rowOf(`content:${sha(91)}:${CHECKSUM}`), undefined);
+      // NaN in the code (entry() plants NaN payloads): a miss.
+      await cache.setContent(sha(92), CHECKSUM, entry(92, 2, 4), 'nia');
+      assert.equal(await cache.getContent(sha(92), CHECKSUM, pack), undefined);
+      // A style code of the wrong length: a miss.
+      await cache.setStyleCode('s', new Float32Array(3), {}, 'nia');
+      assert.equal(await cache.getStyleCode('s', pack), undefined);
+      // The 36-byte value that used to allocate 2^32 rows, written straight into the store.
+      await cache.setContent(sha(93), CHECKSUM, good, 'nia');
+      const bomb = new Uint8Array(36);
+      bomb.set([0x50, 0x53, 0x4c, 0x43, 1, 1, 0, 0]);
+      new DataView(bomb.buffer).setUint32(28, 0xffffffff, true);
+      const db = new Database(file);
+      db.prepare('UPDATE cache SET value = ? WHERE key = ?').run(
+        Buffer.from(bomb),
+        `validate:content:${sha(93)}:${CHECKSUM}`,
+      );
+      db.close();
+      assert.equal(await cache.getContent(sha(93), CHECKSUM, pack), undefined);
+      assert.equal(rowOf(`content:${sha(93)}:${CHECKSUM}`), undefined);
+      assert.equal(cache.rejected, 4);
+      assert.equal(rejected.length, 4);
+      assert.match(rejected[0]!, /3×4, the pack needs 2×4/);
+    } finally {
+      await cache.close();
+    }
+  });
+
   it('stores values as BLOBs and sweeps expired rows when reopened', async () => {
     const short = await createLatentCache({ url, namespace: 'sweep', ttlMs: 100 });
     await short.setContent(sha(60), CHECKSUM, entry(60), 'judy');

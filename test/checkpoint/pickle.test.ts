@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { isList, isTuple, unpickle } from '../../src/engine/checkpoint/pickle.ts';
-import type { PyValue } from '../../src/engine/checkpoint/pickle.ts';
+import { PICKLE_BUDGET, isList, isTuple, unpickle } from '../../src/engine/checkpoint/pickle.ts';
+import type { PickleBudget, PyValue } from '../../src/engine/checkpoint/pickle.ts';
 import { CheckpointError } from '../../src/engine/checkpoint/index.ts';
 import type { CheckpointErrorCode } from '../../src/engine/checkpoint/index.ts';
 import { PickleWriter } from './helpers.ts';
@@ -9,13 +9,17 @@ import { PickleWriter } from './helpers.ts';
 const opts = { timeout: 10000 };
 const FILE = 'test.pkl';
 
-function load(bytes: Uint8Array, maxMemo?: number): PyValue {
-  return unpickle(bytes, { file: FILE, globals: new Map(), maxMemo }).value;
+function load(bytes: Uint8Array, budget?: Partial<PickleBudget>): PyValue {
+  return unpickle(bytes, { file: FILE, globals: new Map(), ...(budget && { budget }) }).value;
 }
 
-function assertFails(bytes: Uint8Array, code: CheckpointErrorCode, maxMemo?: number): void {
+function assertFails(
+  bytes: Uint8Array,
+  code: CheckpointErrorCode,
+  budget?: Partial<PickleBudget>,
+): void {
   assert.throws(
-    () => load(bytes, maxMemo),
+    () => load(bytes, budget),
     (err: unknown) =>
       err instanceof CheckpointError && err.code === code && err.message.startsWith(`${FILE}:`),
   );
@@ -136,12 +140,18 @@ describe('pickle interpreter', () => {
     assertFails(deep.none().stop().toBytes(), 'bad-format');
     const memo = new PickleWriter().proto(2).none();
     for (let i = 0; i < 100; i++) memo.raw(0x94);
-    assertFails(memo.stop().toBytes(), 'bad-format', 50);
-    // Lists nested 100 000 deep are fine: the interpreter never recurses.
-    const lists = new PickleWriter().proto(2);
-    for (let i = 0; i < 100_000; i++) lists.emptyList();
-    for (let i = 1; i < 100_000; i++) lists.raw(0x61);
-    assert.ok(Array.isArray(load(lists.stop().toBytes())));
+    assertFails(memo.stop().toBytes(), 'bad-format', { memo: 50 });
+    // Lists nested as deep as the budget allows are fine (the interpreter never recurses);
+    // one level more is refused, so no consumer can be handed a value that overflows its stack.
+    const nested = (depth: number): Uint8Array => {
+      const lists = new PickleWriter().proto(2);
+      for (let i = 0; i < depth; i++) lists.emptyList();
+      for (let i = 1; i < depth; i++) lists.raw(0x61);
+      return lists.stop().toBytes();
+    };
+    assert.ok(Array.isArray(load(nested(PICKLE_BUDGET.nesting))));
+    assertFails(nested(PICKLE_BUDGET.nesting + 1), 'bad-format');
+    assertFails(nested(100_000), 'bad-format');
   });
 
   test('INST and OBJ go through the whitelist too', opts, () => {

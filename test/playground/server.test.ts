@@ -5,56 +5,11 @@
 import assert from 'node:assert/strict';
 import { get, request, type IncomingMessage } from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import type { Commands } from '../../src/commands/index.ts';
-import type { Caller, Reply, ReplySink } from '../../src/commands/types.ts';
+import type { Caller, Reply } from '../../src/commands/types.ts';
 import { startPlayground, type Playground } from '../../src/bots/playground/server.ts';
 import type { WireEvent } from '../../src/bots/playground/wire.ts';
 import { UserError } from '../../src/engine/errors.ts';
-
-const IMAGE = { bytes: Uint8Array.of(1, 2, 3), format: 'png' as const, width: 1, height: 1 };
-const MAX_BYTES = 1000;
-
-/** Answers stylize with a status and a result, fails on a one-byte photo, throws on help. */
-function fakeCommands(calls: { caller: Caller; photo?: Uint8Array }[]): Commands {
-  const info = async (_caller: Caller, reply: ReplySink) =>
-    void (await reply({ kind: 'info', text: 'ok' }));
-  return {
-    async stylize(caller, input, reply) {
-      calls.push({ caller, ...(input.photo && { photo: input.photo }) });
-      if (input.photo?.length === 1) {
-        await reply({ kind: 'error', code: 'no-face', text: new UserError('no-face').userMessage });
-        return;
-      }
-      await reply({ kind: 'status', jobId: 'job-1', stage: 'queued', position: 1, text: 'Queued' });
-      const params = {
-        pack: 'p',
-        style: 's',
-        structure: 0.6,
-        color: 1,
-        preserveColor: false,
-        size: 1,
-      };
-      await reply({ kind: 'result', jobId: 'job-1', image: IMAGE, text: 'done', params });
-    },
-    styleRandom: async (caller, _input, reply) => info(caller, reply),
-    styleList: async (_caller, _input, reply) =>
-      void (await reply({ kind: 'info', text: 'sheet', image: IMAGE })),
-    reroll: async (caller, _input, reply) => info(caller, reply),
-    cancel: async (caller, _input, reply) => info(caller, reply),
-    deleteResult: async (caller, _input, reply) => info(caller, reply),
-    forget: info,
-    help: async () => {
-      throw new Error('a bug');
-    },
-    privacy: info,
-    check: async () => undefined,
-    refundQuota: async () => undefined,
-    styles: () => [],
-    job: async () => undefined,
-    catalogue: () => [],
-    close: async () => undefined,
-  };
-}
+import { fakeCommands, IMAGE, MAX_BYTES, pageSession } from './support.ts';
 
 /** An open event stream of one session, collecting events. */
 class Stream {
@@ -97,8 +52,10 @@ class Stream {
 describe('playground server', () => {
   let playground: Playground;
   const calls: { caller: Caller; photo?: Uint8Array }[] = [];
-  const cookie = 'pastiche_session=AAAAAAAAAAAAAAAAAAAAAA';
-  const other = 'pastiche_session=BBBBBBBBBBBBBBBBBBBBBB';
+  // Sessions the page load issued: the API accepts no other.
+  let cookie = '';
+  let other = '';
+  let fresh = '';
   const post = (path: string, id: string, body: BodyInit, headers: Record<string, string> = {}) =>
     fetch(new URL(path, playground.url), {
       method: 'POST',
@@ -114,6 +71,9 @@ describe('playground server', () => {
       maxBytes: MAX_BYTES,
       log: () => undefined,
     });
+    cookie = await pageSession(playground.url);
+    other = await pageSession(playground.url);
+    fresh = await pageSession(playground.url);
   });
   after(() => playground.close());
 
@@ -136,7 +96,7 @@ describe('playground server', () => {
       assert.deepEqual(await stream.replies('req1'), ['status', 'result', 'done']);
       const caller = calls.at(-1)!.caller;
       assert.equal(caller.platform, 'playground');
-      assert.equal(caller.userId, 'AAAAAAAAAAAAAAAAAAAAAA');
+      assert.equal(`pastiche_session=${caller.userId}`, cookie);
       const result = stream.events.find((e) => e.reply.kind === 'result')!.reply;
       assert.ok(result.kind === 'result');
       const image = await fetch(new URL(result.image.url, playground.url), { headers: { cookie } });
@@ -152,7 +112,6 @@ describe('playground server', () => {
 
   it('keeps replies that come before the page listens', async () => {
     // A session that never listened, so no stream of an earlier test is still closing.
-    const fresh = 'pastiche_session=CCCCCCCCCCCCCCCCCCCCCC';
     await post('api/stylize', 'early', Uint8Array.of(7), { cookie: fresh });
     const stream = await Stream.open(playground.url, fresh);
     try {

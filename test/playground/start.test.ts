@@ -20,6 +20,7 @@ describe('pastiche start with no packs and no network', () => {
   let child: ChildProcess;
   let output = '';
   let url: string;
+  let cookie = '';
 
   /** Resolves with the first match of `pattern` in the child's output. */
   function waitForOutput(pattern: RegExp, ms: number): Promise<RegExpMatchArray> {
@@ -66,6 +67,8 @@ describe('pastiche start with no packs and no network', () => {
     const page = await fetch(url);
     const seconds = (performance.now() - start) / 1000;
     assert.equal(page.status, 200);
+    // The API answers only the session the page load issued.
+    cookie = /^pastiche_session=[\w-]+/.exec(page.headers.get('set-cookie') ?? '')?.[0] ?? '';
     assert.match(await page.text(), /Pastiche playground/);
     assert.ok(seconds < STARTUP_LIMIT_MS / 1000, `served after ${seconds} s`);
     t.diagnostic(`page served ${seconds.toFixed(1)} s after spawn`);
@@ -73,7 +76,9 @@ describe('pastiche start with no packs and no network', () => {
     assert.match(output, /Could not download "cartoon".*cannot reach the hub/);
     assert.match(output, /demo-256 is a demo pack with RANDOM weights/);
     assert.match(output, /npx pastiche models pull cartoon/);
-    const state = (await (await fetch(new URL('api/state', url))).json()) as PlaygroundState;
+    const state = (await (
+      await fetch(new URL('api/state', url), { headers: { cookie } })
+    ).json()) as PlaygroundState;
     assert.deepEqual(
       state.styles.map((s) => [s.name, s.demo]),
       [['demo-256', true]],
@@ -85,7 +90,7 @@ describe('pastiche start with no packs and no network', () => {
     const photo = await readFile(join(ALIGNMENT, 'astronaut.png'));
     const accepted = await fetch(new URL('api/stylize', url), {
       method: 'POST',
-      headers: { 'x-request-id': 'sigterm', 'content-type': 'image/png' },
+      headers: { cookie, 'x-request-id': 'sigterm', 'content-type': 'image/png' },
       body: photo,
     });
     assert.equal(accepted.status, 202);

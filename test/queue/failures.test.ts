@@ -37,7 +37,10 @@ function exited(child: ChildProcess, ms: number): Promise<number | null> {
 }
 
 async function queueOf<T>(lb: Loopback, read: (queue: Queue) => Promise<T>): Promise<T> {
-  const queue = new Queue(lb.settings.name, { connection: { url: lb.settings.url } });
+  const queue = new Queue(lb.settings.name, {
+    connection: { url: lb.settings.url },
+    prefix: lb.settings.keyPrefix,
+  });
   try {
     return await read(queue);
   } finally {

@@ -46,6 +46,8 @@ export async function loopback(
     stalledIntervalMs: 30_000,
     maxRequestBytes: 20 * 1024 * 1024,
     maxResultBytes: 8 * 1024 * 1024,
+    // A deployment of its own on the shared Redis: every key it writes starts with this.
+    keyPrefix: `pastiche-test-${randomUUID().slice(0, 8)}`,
     ...options.overrides,
   };
   const workers: ChildProcess[] = [];
@@ -60,6 +62,7 @@ export async function loopback(
     PASTICHE_ENGINE_THREADS: '1',
     PASTICHE_ENGINE_WARMUP: 'false',
     PASTICHE_QUEUE_NAME: settings.name,
+    PASTICHE_CACHE_KEY_PREFIX: settings.keyPrefix,
     PASTICHE_QUEUE_URL: settings.url,
     PASTICHE_QUEUE_CONCURRENCY: String(settings.concurrency),
     PASTICHE_QUEUE_ATTEMPTS: String(settings.attempts),
@@ -103,11 +106,14 @@ export async function loopback(
     async close() {
       for (const child of workers) if (child.exitCode === null) child.kill('SIGKILL');
       await Promise.all(engines.map((e) => e.close()));
-      const queue = new Queue(settings.name, { connection: { url: settings.url } });
+      const queue = new Queue(settings.name, {
+        connection: { url: settings.url },
+        prefix: settings.keyPrefix,
+      });
       await queue.obliterate({ force: true });
       await queue.close();
       const redis = new Redis(settings.url);
-      const keys = sideKeys(settings.name);
+      const keys = sideKeys(settings.keyPrefix, settings.name);
       const cancels = await redis.keys(keys.cancel('*'));
       await redis.del(keys.styles, keys.queued, ...cancels);
       redis.disconnect();

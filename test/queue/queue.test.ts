@@ -48,7 +48,10 @@ async function assertExactlyOnce(lb: Loopback, jobs: Tracked[]): Promise<void> {
     jobs.map((j) => [j.done, j.started]),
     jobs.map(() => [1, 1]),
   );
-  const queue = new Queue(lb.settings.name, { connection: { url: lb.settings.url } });
+  const queue = new Queue(lb.settings.name, {
+    connection: { url: lb.settings.url },
+    prefix: lb.settings.keyPrefix,
+  });
   const counts = await queue.getJobCounts('completed', 'failed', 'active', 'prioritized');
   await queue.close();
   assert.deepEqual(counts, { completed: 40, failed: 0, active: 0, prioritized: 0 });
@@ -126,7 +129,10 @@ describe('queue mode: a worker killed mid-run', { timeout: 90_000 }, () => {
     });
     await killed;
     await assertExactlyOnce(lb, jobs);
-    const queue = new Queue(lb.settings.name, { connection: { url: lb.settings.url } });
+    const queue = new Queue(lb.settings.name, {
+      connection: { url: lb.settings.url },
+      prefix: lb.settings.keyPrefix,
+    });
     const records = await queue.getJobs(['completed']);
     await queue.close();
     const retried = records.filter((r) => r.attemptsStarted > 1 || r.stalledCounter > 0);

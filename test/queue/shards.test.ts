@@ -82,6 +82,9 @@ describe('discord shards: configuration', () => {
     assert.equal(c.playground.enabled, false);
     assert.deepEqual(c.secrets, { discordToken: 'token-1', discordAppId: '42' });
     assert.equal(c.engine.mode, 'queue');
+    // Serialising or logging a shard's config must not print the token (issue 11, finding 10).
+    assert.doesNotMatch(JSON.stringify(c), /token-1/);
+    assert.ok(!Object.keys(c).includes('secrets'));
   });
 
   it('the CLI has `discord shards` and the shard entry the manager runs', () => {

@@ -113,7 +113,7 @@ export async function startShards(
 
 /** A shard process's configuration: Discord only, since the manager runs one per shard. */
 export function shardConfig(config: Config): Config {
-  return {
+  const shard: Config = {
     ...config,
     // N shards cannot all listen on the playground's port, and N Slack connections would
     // each receive (and answer) every Slack event.
@@ -127,6 +127,11 @@ export function shardConfig(config: Config): Config {
       }),
     },
   };
+  // Not enumerable, as in loadConfig: logging or serialising the config never prints a token.
+  Object.defineProperty(shard, 'secrets', { enumerable: false });
+  Object.freeze(shard.secrets);
+  Object.freeze(shard.playground);
+  return Object.freeze(shard);
 }
 
 /** `pastiche discord shards [--count N|auto]` and the hidden `pastiche discord shard`. */

@@ -3,16 +3,17 @@
  * A thin adapter: a session cookie becomes the {@link Caller}, uploads become command inputs,
  * and replies stream back over Server-Sent Events.
  */
-import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Commands } from '../../commands/index.ts';
 import type { EncodedImage } from '../../engine/image/encode.ts';
 import { loadAssets, type Asset } from './assets.ts';
 import { CommandRoutes, playgroundCaller } from './commands.ts';
-import { EventHub } from './events.ts';
+import { DEFAULT_EVENT_LIMITS, EventHub, type EventLimits } from './events.ts';
+import { allowedHosts } from './hosts.ts';
 import { cookie, HttpError, sendBytes, sendJson } from './http.ts';
 import { ImageStore } from './images.ts';
+import { DEFAULT_SESSION_LIMITS, Sessions, type SessionLimits } from './sessions.ts';
 import { contactSheet } from './sheets.ts';
 import type { PlaygroundState } from './wire.ts';
 
@@ -31,8 +32,31 @@ export interface PlaygroundOptions {
   health?: () => unknown;
   /** Memory for result images; the oldest are dropped beyond it. Default 256 MB. */
   imageBudgetBytes?: number;
+  /** Host names the page may be reached by besides the bind address (`playground.publicHosts`). */
+  publicHosts?: readonly string[];
+  /** Overrides of the session, event-stream and connection bounds (tests use small ones). */
+  limits?: Partial<SessionLimits & EventLimits & ServerLimits>;
   log?: (line: string) => void;
 }
+
+/** Bounds of the HTTP server itself, against slow or numerous clients. */
+export interface ServerLimits {
+  /** Time to receive a request's headers, and the whole request (an upload of photo.maxBytes). */
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  /** Idle keep-alive connections are closed after this. */
+  keepAliveTimeoutMs: number;
+  /** Open connections at once, event streams included. */
+  maxConnections: number;
+}
+
+const DEFAULT_SERVER_LIMITS: ServerLimits = {
+  headersTimeoutMs: 10_000,
+  // A 20 MB photo over a slow link; event streams are responses, which this does not bound.
+  requestTimeoutMs: 60_000,
+  keepAliveTimeoutMs: 5_000,
+  maxConnections: 1024,
+};
 
 export interface Playground {
   url: string;
@@ -45,8 +69,6 @@ export interface Playground {
 /** How long `close` waits for commands still sending replies. */
 const CLOSE_DRAIN_MS = 2000;
 const SESSION_COOKIE = 'pastiche_session';
-const SESSION_ID = /^[A-Za-z0-9_-]{22}$/;
-const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
 const PAGE_HEADERS = {
   'content-security-policy':
     "default-src 'self'; img-src 'self' blob:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
@@ -54,15 +76,6 @@ const PAGE_HEADERS = {
   'cache-control': 'no-store',
 };
 const MIME: Record<string, string> = { jpeg: 'image/jpeg', png: 'image/png', webp: 'image/webp' };
-
-/** The session id from the cookie, or a new one set on the response. */
-function session(req: IncomingMessage, res: ServerResponse): string {
-  const id = cookie(req, SESSION_COOKIE);
-  if (id && SESSION_ID.test(id)) return id;
-  const fresh = randomBytes(16).toString('base64url');
-  res.setHeader('set-cookie', `${SESSION_COOKIE}=${fresh}; Path=/; HttpOnly; SameSite=Strict`);
-  return fresh;
-}
 
 /** An image from memory; `download` names it as a file to save. */
 function sendImage(res: ServerResponse, image: EncodedImage, download?: string): void {
@@ -90,8 +103,30 @@ const originHost = (origin: string): string | undefined =>
  */
 export async function startPlayground(options: PlaygroundOptions): Promise<Playground> {
   const log = options.log ?? console.log;
+  const limits = {
+    ...DEFAULT_SESSION_LIMITS,
+    ...DEFAULT_EVENT_LIMITS,
+    ...DEFAULT_SERVER_LIMITS,
+    ...options.limits,
+  };
   const assets = await loadAssets();
-  const events = new EventHub();
+  // Each tells the other: a forgotten session's backlog goes; an open stream keeps it alive.
+  const known: Sessions = new Sessions(limits, (id) => events.forget(id));
+  const events: EventHub = new EventHub(limits, (id) => void known.use(id));
+
+  /** The page load's session: the cookie's if it is live, else a new one set on the response. */
+  const pageSession = (req: IncomingMessage, res: ServerResponse): void => {
+    if (known.use(cookie(req, SESSION_COOKIE))) return;
+    const fresh = known.issue(req.socket.remoteAddress ?? '');
+    if (!fresh) throw new HttpError(429, 'Too many sessions from your address. Try again later.');
+    res.setHeader('set-cookie', `${SESSION_COOKIE}=${fresh}; Path=/; HttpOnly; SameSite=Strict`);
+  };
+  /** The API's session: only one the page issued; anything else must reload the page. */
+  const session = (req: IncomingMessage): string => {
+    const id = known.use(cookie(req, SESSION_COOKIE));
+    if (!id) throw new HttpError(401, 'Your session has expired. Reload the page.');
+    return id;
+  };
   const images = new ImageStore(options.imageBudgetBytes ?? 256 * 1024 * 1024);
   const routes = new CommandRoutes({
     commands: options.commands,
@@ -100,19 +135,20 @@ export async function startPlayground(options: PlaygroundOptions): Promise<Playg
     maxBytes: options.maxBytes,
     log,
   });
-  let allowedHosts: Set<string> | undefined;
+  // Filled once the port is known; until then (never, in practice) every request is refused.
+  const hosts = new Set<string>();
   let stopping = false;
 
   const get = async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
     const asset: Asset | undefined = assets.get(url.pathname);
     if (asset) {
-      if (url.pathname === '/') session(req, res);
+      if (url.pathname === '/') pageSession(req, res);
       return sendBytes(res, asset.body, { 'content-type': asset.type, ...PAGE_HEADERS });
     }
     if (url.pathname === '/healthz' && options.health) {
       return sendJson(res, 200, options.health());
     }
-    const id = session(req, res);
+    const id = session(req);
     if (url.pathname === '/api/state') {
       const state: PlaygroundState = {
         styles: options.commands.styles(),
@@ -121,7 +157,10 @@ export async function startPlayground(options: PlaygroundOptions): Promise<Playg
       };
       return sendJson(res, 200, state);
     }
-    if (url.pathname === '/api/events') return events.open(id, res);
+    if (url.pathname === '/api/events') {
+      if (!events.canOpen(id)) throw new HttpError(429, 'Too many open tabs. Close some.');
+      return events.open(id, res);
+    }
     if (url.pathname === '/api/sheet') {
       const pack = url.searchParams.get('pack') ?? '';
       const sheet = pack
@@ -144,17 +183,26 @@ export async function startPlayground(options: PlaygroundOptions): Promise<Playg
     if (!routes.has(url.pathname)) throw new HttpError(404, 'Not found.');
     // Another site's page may POST to 127.0.0.1 from a visitor's browser; only our page may.
     const origin = req.headers.origin;
-    if (origin && originHost(origin) !== req.headers.host)
+    if (origin && originHost(origin)?.toLowerCase() !== req.headers.host?.toLowerCase())
       throw new HttpError(403, 'Cross-site request refused.');
     if (stopping) throw new HttpError(503, 'The playground is shutting down.');
-    const requestId = await routes.start(req, url, session(req, res));
+    const requestId = await routes.start(req, url, session(req));
     sendJson(res, 202, { requestId });
   };
 
-  const server = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://playground');
-    // DNS rebinding: a hostile name resolving to 127.0.0.1 must not reach the page's API.
-    if (allowedHosts && !allowedHosts.has(req.headers.host ?? '')) {
+  // Timeouts are enforced on this tick; Node's default (30 s) would let a slow client linger.
+  const checkEvery = Math.min(1000, limits.headersTimeoutMs);
+  const server = createServer({ connectionsCheckingInterval: checkEvery }, (req, res) => {
+    // Only the path matters; a target such as `//` is no URL at all and must not throw here,
+    // where nothing would catch it (fuzzing found that one).
+    const target = req.url?.startsWith('/') ? `http://playground${req.url}` : '';
+    if (!URL.canParse(target)) {
+      sendJson(res, 400, { error: 'Bad request.' });
+      return;
+    }
+    const url = new URL(target);
+    // DNS rebinding: a hostile name resolving to this server must not reach the page or API.
+    if (!hosts.has((req.headers.host ?? '').toLowerCase())) {
       sendJson(res, 421, { error: 'Unknown host.' });
       return;
     }
@@ -173,16 +221,22 @@ export async function startPlayground(options: PlaygroundOptions): Promise<Playg
     });
   });
 
+  server.headersTimeout = limits.headersTimeoutMs;
+  server.requestTimeout = limits.requestTimeoutMs;
+  server.keepAliveTimeout = limits.keepAliveTimeoutMs;
+  server.maxConnections = limits.maxConnections;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, () => resolve());
   });
-  const { port } = server.address() as AddressInfo;
-  if (LOOPBACK.test(options.host)) {
-    allowedHosts = new Set(
-      ['localhost', '127.0.0.1', '[::1]', options.host].map((h) => `${h}:${port}`),
-    );
-  }
+  const { port, address } = server.address() as AddressInfo;
+  const names = allowedHosts({
+    bindHost: options.host,
+    boundAddress: address,
+    port,
+    ...(options.publicHosts && { publicHosts: options.publicHosts }),
+  });
+  for (const name of names) hosts.add(name);
   const shown = options.host.includes(':') ? `[${options.host}]` : options.host;
   const closed = new Promise<void>((resolve) => server.once('close', resolve));
 

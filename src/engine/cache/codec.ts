@@ -20,6 +20,8 @@ import type { Alignment, ContentEntry, StyleCodeEntry, StyleCodeMeta } from './l
  */
 
 const MAGIC = [0x50, 0x53, 0x4c, 0x43]; // 'PSLC'
+// Largest side of an alignment matrix (68 landmarks); anything larger is not one of ours.
+const MAX_MATRIX_SIDE = 1024;
 const VERSION = 1;
 const KIND = { content: 1, style: 2, keys: 3 } as const;
 type Kind = (typeof KIND)[keyof typeof KIND];
@@ -142,6 +144,11 @@ class ByteReader {
     return this.#view.getUint32(this.#take(4), true);
   }
 
+  /** Bytes not read yet: every count is checked against them before anything is allocated. */
+  get remaining(): number {
+    return this.#bytes.length - this.#offset;
+  }
+
   f64s(count: number): number[] {
     const at = this.#take(count * 8);
     return Array.from({ length: count }, (_, i) => this.#view.getFloat64(at + i * 8, true));
@@ -154,14 +161,34 @@ class ByteReader {
   matrix(): number[][] {
     const rows = this.u32();
     const cols = this.u32();
+    // Alignment matrices are 4×2 and 68×2; the bound keeps `rows` with `cols` = 0 (no bytes
+    // at all) from allocating an array of 2^32 empty rows.
+    if (rows > MAX_MATRIX_SIDE || cols > MAX_MATRIX_SIDE) {
+      throw new CacheFormatError(`matrix of ${rows}×${cols} is not an alignment`);
+    }
     const flat = this.f64s(rows * cols);
     return Array.from({ length: rows }, (_, r) => flat.slice(r * cols, (r + 1) * cols));
+  }
+
+  /** A count of items that each take at least `itemBytes`, refused if the bytes cannot hold it. */
+  count(itemBytes: number): number {
+    const n = this.u32();
+    if (n * itemBytes > this.remaining) {
+      throw new CacheFormatError(`${n} items cannot fit in ${this.remaining} bytes`);
+    }
+    return n;
   }
 
   string(): string {
     const length = this.u32();
     const at = this.#take(length);
-    return new TextDecoder('utf-8', { fatal: true }).decode(this.#bytes.subarray(at, at + length));
+    try {
+      return new TextDecoder('utf-8', { fatal: true }).decode(
+        this.#bytes.subarray(at, at + length),
+      );
+    } catch {
+      throw new CacheFormatError('string is not UTF-8');
+    }
   }
 
   f32s(count: number): Float32Array {
@@ -231,7 +258,13 @@ export function encodeStyle(entry: StyleCodeEntry): Uint8Array {
 export function decodeStyle(bytes: Uint8Array): StyleCodeEntry {
   const r = new ByteReader(bytes);
   r.header(KIND.style);
-  const meta: unknown = JSON.parse(r.string());
+  let meta: unknown;
+  try {
+    meta = JSON.parse(r.string());
+  } catch (error) {
+    if (error instanceof CacheFormatError) throw error;
+    throw new CacheFormatError('style meta is not JSON');
+  }
   if (!isStyleMeta(meta)) throw new CacheFormatError('style meta is not a flat record');
   const code = r.f32s(r.u32());
   r.end();
@@ -265,7 +298,8 @@ export function encodeKeys(keys: readonly IndexedKey[]): Uint8Array {
 export function decodeKeys(bytes: Uint8Array): IndexedKey[] {
   const r = new ByteReader(bytes);
   r.header(KIND.keys);
-  const keys = Array.from({ length: r.u32() }, () => {
+  // Each key takes at least its u32 length and f64 expiry.
+  const keys = Array.from({ length: r.count(12) }, () => {
     const key = r.string();
     const [expires = NaN] = r.f64s(1);
     return { key, expires };
@@ -289,6 +323,7 @@ export function toText(data: { value?: unknown; expires?: number | undefined }):
 
 /** Inverse of {@link toText}. */
 export function fromText(text: string): { value: Uint8Array; expires: number | undefined } {
+  if (typeof text !== 'string') throw new CacheFormatError('stored value is not text');
   const bytes = Buffer.from(text, 'base64');
   if (bytes.length < 8) throw new CacheFormatError('text value too short');
   const expires = new DataView(bytes.buffer, bytes.byteOffset, 8).getFloat64(0, true);

@@ -38,6 +38,12 @@ export interface StyleCodeEntry {
   meta: StyleCodeMeta;
 }
 
+/** The code dimensions a pack expects: an entry of any other shape is not usable with it. */
+export interface CodeShape {
+  nLatent: number;
+  styleDim: number;
+}
+
 export interface LatentCacheOptions {
   /** `memory`, `sqlite://<path>` or `redis://…`; default `sqlite://data/latents.sqlite`. */
   url?: string;
@@ -49,18 +55,29 @@ export interface LatentCacheOptions {
   connectTimeoutMs?: number;
   /** Background store errors (a Redis reconnect); failed operations throw regardless. */
   onError?: (error: unknown) => void;
+  /** Told of each entry dropped as unusable (damaged, another layout, wrong shape for the pack). */
+  onRejected?: (key: string, reason: string) => void;
 }
 
 /** The latent cache: photo encodings and style codes, each recorded against the user who made it. */
 export interface LatentCache {
-  getContent(photoSha256: string, encoderChecksum: string): Promise<ContentEntry | undefined>;
+  /**
+   * The cached encoding, or undefined. With `expected`, an entry of another shape, with a
+   * non-finite value or an implausible alignment is deleted and counted as rejected: a miss.
+   */
+  getContent(
+    photoSha256: string,
+    encoderChecksum: string,
+    expected?: CodeShape,
+  ): Promise<ContentEntry | undefined>;
   setContent(
     photoSha256: string,
     encoderChecksum: string,
     entry: ContentEntry,
     userId: string,
   ): Promise<void>;
-  getStyleCode(key: string): Promise<StyleCodeEntry | undefined>;
+  /** Like {@link getContent}: with `expected`, a code of another length or non-finite is a miss. */
+  getStyleCode(key: string, expected?: CodeShape): Promise<StyleCodeEntry | undefined>;
   setStyleCode(key: string, code: Float32Array, meta: StyleCodeMeta, userId: string): Promise<void>;
   /**
    * Deletes every entry `userId` stored and returns how many had not expired. An entry two users
@@ -70,10 +87,15 @@ export interface LatentCache {
   forget(userId: string): Promise<number>;
   /** Deletes everything under this cache's namespace. */
   clear(): Promise<void>;
+  /** Entries dropped as unusable since the cache was opened, for the engine's metrics. */
+  readonly rejected: number;
   close(): Promise<void>;
 }
 
 const DEFAULT_TTL_MS = 7 * 24 * 3600 * 1000;
+
+/** The latent cache's namespace under a deployment's key prefix (`cache.keyPrefix`). */
+export const latentNamespace = (keyPrefix: string): string => `${keyPrefix}:latents`;
 
 /**
  * Opens the latent cache: keyed by sha256 of the photo bytes + the encoder pack's checksum, so a
@@ -97,14 +119,18 @@ export async function createLatentCache(options: LatentCacheOptions = {}): Promi
     onError: options.onError ?? (() => undefined),
   });
 
+  let rejected = 0;
   async function read<T>(key: string, decode: (bytes: Uint8Array) => T): Promise<T | undefined> {
     let bytes: Uint8Array | undefined;
     try {
       bytes = await keyv.get(key);
       return bytes && decode(bytes);
     } catch (error) {
-      // An entry from another layout version, or damaged: a miss is always a safe answer.
+      // An entry from another layout version, damaged, or not of the pack's shape: a miss is
+      // always a safe answer, and deleting it stops every later read from failing again.
       if (!(error instanceof CacheFormatError)) throw error;
+      rejected++;
+      options.onRejected?.(key, error.message);
       await keyv.delete(key);
       return undefined;
     }
@@ -119,14 +145,22 @@ export async function createLatentCache(options: LatentCacheOptions = {}): Promi
 
   // Async methods throughout, so bad input rejects like any other failure instead of throwing.
   return {
-    async getContent(sha, checksum) {
-      return read(contentKey(sha, checksum), decodeContent);
+    async getContent(sha, checksum, expected) {
+      return read(contentKey(sha, checksum), (bytes) => {
+        const entry = decodeContent(bytes);
+        if (expected) checkContent(entry, expected);
+        return entry;
+      });
     },
     async setContent(sha, checksum, entry, userId) {
       await write(contentKey(sha, checksum), encodeContent(entry), userId);
     },
-    async getStyleCode(key) {
-      return read(styleKey(key), decodeStyle);
+    async getStyleCode(key, expected) {
+      return read(styleKey(key), (bytes) => {
+        const entry = decodeStyle(bytes);
+        if (expected) checkCode(entry.code, expected);
+        return entry;
+      });
     },
     async setStyleCode(key, code, meta, userId) {
       await write(styleKey(key), encodeStyle({ code, meta }), userId);
@@ -141,8 +175,42 @@ export async function createLatentCache(options: LatentCacheOptions = {}): Promi
       await keyv.clear();
       await index.clear();
     },
+    get rejected() {
+      return rejected;
+    },
     close,
   };
+}
+
+/** A code the pack can use: nLatent × styleDim finite values. */
+function checkCode(code: Float32Array, { nLatent, styleDim }: CodeShape): void {
+  if (code.length !== nLatent * styleDim) {
+    throw new CacheFormatError(
+      `code of ${code.length} values, the pack needs ${nLatent}×${styleDim}`,
+    );
+  }
+  if (!code.every(Number.isFinite)) throw new CacheFormatError('code holds NaN or infinity');
+}
+
+/** The code as {@link checkCode}, and an alignment the page could draw (finite, plausible). */
+function checkContent(entry: ContentEntry, expected: CodeShape): void {
+  if (entry.nLatent !== expected.nLatent || entry.styleDim !== expected.styleDim) {
+    throw new CacheFormatError(
+      `entry is ${entry.nLatent}×${entry.styleDim}, the pack needs ${expected.nLatent}×${expected.styleDim}`,
+    );
+  }
+  checkCode(entry.code, expected);
+  const { quad, box, landmarks, faceCount, qsize } = entry.alignment;
+  const points = (rows: number[][], count: number): boolean =>
+    rows.length === count && rows.every((r) => r.length === 2 && r.every(Number.isFinite));
+  const sane =
+    points(quad, 4) &&
+    (landmarks.length === 0 || points(landmarks, 68)) &&
+    box.length === 4 &&
+    box.every(Number.isFinite) &&
+    Number.isFinite(qsize) &&
+    faceCount <= 10_000;
+  if (!sane) throw new CacheFormatError('alignment is not a face alignment');
 }
 
 function contentKey(photoSha256: string, encoderChecksum: string): string {

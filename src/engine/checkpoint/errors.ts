@@ -29,3 +29,14 @@ export class CheckpointError extends PasticheError {
     super(`${file}: ${detail}`);
   }
 }
+
+/**
+ * The error a reader throws for whatever went wrong while decoding `file`: a CheckpointError as
+ * it is, anything else (a RangeError from a hostile size that slipped past a check, a stack
+ * overflow) as 'bad-format', so callers only ever see the typed error.
+ */
+export function asCheckpointError(error: unknown, file: string): CheckpointError {
+  if (error instanceof CheckpointError) return error;
+  const detail = error instanceof Error ? error.message : String(error);
+  return new CheckpointError('bad-format', file, `cannot be decoded (${detail})`);
+}

@@ -23,7 +23,8 @@ const PROTOCOL_VERSION = 1001;
 // The pickles of a 1.2 GB checkpoint take ~100 KB; the file is read in growing windows up to
 // this bound until all five parse, so the tensor data behind them is never read.
 const FIRST_WINDOW = 1 << 20;
-const MAX_PICKLE_REGION = 512 * 1024 * 1024;
+// Same bound as a zip's data.pkl (torch.ts MAX_PICKLE_BYTES): 300× what real files need.
+const MAX_PICKLE_REGION = 64 * 1024 * 1024;
 
 /** True when `head` starts with a pickle protocol marker, as a legacy checkpoint does. */
 export function looksLikeLegacy(head: Uint8Array): boolean {

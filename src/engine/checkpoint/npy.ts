@@ -1,5 +1,5 @@
 import { ELEMENT_SIZE, checkedNumel, decodeFloat32, fortranStrides, gather } from './convert.ts';
-import { CheckpointError } from './errors.ts';
+import { CheckpointError, asCheckpointError } from './errors.ts';
 import { closeQuietly, openForReading, readAt } from './io.ts';
 import { parseDescr, parseNpyHeader } from './npy-header.ts';
 import { ORDERED_DICT, PyGlobal, PyObject, isList, isTuple, unpickle } from './pickle.ts';
@@ -14,8 +14,8 @@ export type NpyContent =
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
 const MAX_HEADER = 1 << 20;
-// Exstyle tables are 4–12 MB; an object array is unpickled in memory, so bound it.
-const MAX_OBJECT_BYTES = 512 * 1024 * 1024;
+// Exstyle tables are 4–12 MB; an object array is unpickled in memory, so bound it (10×).
+const MAX_OBJECT_BYTES = 128 * 1024 * 1024;
 
 const NDARRAY = 'numpy.ndarray';
 const DTYPE = 'numpy.dtype';
@@ -181,6 +181,8 @@ export function readNpy(file: string): NpyContent {
       },
     };
     return { kind: 'array', tensor };
+  } catch (err) {
+    throw asCheckpointError(err, file);
   } finally {
     closeQuietly(fd);
   }

@@ -12,9 +12,48 @@ export interface UnpickleOptions {
   readonly globals: ReadonlyMap<string, GlobalImpl>;
   /** Resolves BINPERSID ids; without it a persistent id is a format error. */
   readonly persistentLoad?: (pid: PyValue) => PyValue;
-  readonly maxMemo?: number;
-  readonly maxDepth?: number;
+  /** Overrides of {@link PICKLE_BUDGET}, for tests and for callers that need less. */
+  readonly budget?: Partial<PickleBudget>;
 }
+
+/** What one pickle may cost; exceeding any bound is a CheckpointError, never an abort. */
+export interface PickleBudget {
+  /** Opcodes interpreted. */
+  readonly ops: number;
+  /** Containers and objects created (dicts, lists, tuples, calls). */
+  readonly objects: number;
+  /** Items in one dict, list or tuple. */
+  readonly containerItems: number;
+  /** Values on the stack, all MARK frames together. */
+  readonly stack: number;
+  /** MARK frames open at once. */
+  readonly marks: number;
+  /** Containers inside containers (a value built from its items is one deeper than they are). */
+  readonly nesting: number;
+  /** Memo entries. */
+  readonly memo: number;
+}
+
+/**
+ * Sized from the real files: the released encoder.pt (~1.2 GB) has 793 tensors (generator.pt
+ * 254, sampler.pt 27; see test/fixtures/official-state-dict-keys.txt) and a data.pkl of
+ * ~200 KB, i.e. ~200 k opcodes at most (every opcode is at least one byte), ~10 k
+ * objects (each tensor is a REDUCE over a few tuples and an OrderedDict), a stack of ~2 000
+ * (pickle batches SETITEMS by 1 000 pairs), 6 MARKs and containers ~6 deep, and a memo of a
+ * few thousand entries. The exstyle tables (up to 12 MB) are mostly raw bytes and need far less.
+ * Each bound below leaves 10–100× headroom over that and caps the worst case well under a
+ * gigabyte of heap, so a crafted pickle of tiny, fast opcodes (EMPTY_DICT, DUP…) ends in a
+ * typed error within a second instead of exhausting the heap.
+ */
+export const PICKLE_BUDGET: PickleBudget = Object.freeze({
+  ops: 4_000_000,
+  objects: 1_000_000,
+  containerItems: 200_000,
+  stack: 200_000,
+  marks: 1_000,
+  nesting: 100,
+  memo: 1_000_000,
+});
 
 /**
  * Interprets a pickle without executing anything: each opcode is emulated on a value stack,
@@ -28,24 +67,57 @@ export function unpickle(
   start = 0,
 ): { value: PyValue; end: number } {
   const { file, globals } = options;
-  const maxMemo = options.maxMemo ?? 1 << 22;
-  const maxDepth = options.maxDepth ?? 10_000;
+  const budget: PickleBudget = { ...PICKLE_BUDGET, ...options.budget };
   const at = new PickleCursor(data, file, start);
   let stack: PyValue[] = [];
   const metastack: PyValue[][] = [];
   const memo = new Map<number, PyValue>();
+  // Values on the stack across all frames, opcodes run, objects made.
+  let held = 0;
+  let ops = 0;
+  let objects = 0;
+  // Nesting depth of the containers made here (tensors and other natives count as depth 1).
+  const depths = new WeakMap<object, number>();
 
   function fail(detail: string): never {
     return at.fail(detail);
   }
+  function over(what: string, limit: number): never {
+    return fail(`pickle exceeds its budget of ${limit} ${what}; no checkpoint needs that many`);
+  }
+  function depthOf(v: PyValue): number {
+    return typeof v === 'object' && v !== null ? (depths.get(v) ?? 1) : 0;
+  }
+  /** Registers a new container holding `items`, enforcing the object, size and nesting bounds. */
+  function made<T extends PyValue>(value: T, items: readonly PyValue[]): T {
+    if (++objects > budget.objects) over('objects', budget.objects);
+    if (items.length > budget.containerItems) over('items in one container', budget.containerItems);
+    let inner = 0;
+    for (const item of items) inner = Math.max(inner, depthOf(item));
+    if (inner + 1 > budget.nesting) over('levels of nesting', budget.nesting);
+    // Depth 1 is what depthOf() assumes for an unrecorded object: not recording it keeps the
+    // WeakMap (slow for the garbage collector) to containers that hold containers.
+    if (inner > 0 && typeof value === 'object' && value !== null) depths.set(value, inner + 1);
+    return value;
+  }
+  /** Items were added to `target` in place: its size and depth grow. */
+  function grew(target: object, size: number, items: readonly PyValue[]): void {
+    if (size > budget.containerItems) over('items in one container', budget.containerItems);
+    let inner = (depths.get(target) ?? 1) - 1;
+    for (const item of items) inner = Math.max(inner, depthOf(item));
+    if (inner + 1 > budget.nesting) over('levels of nesting', budget.nesting);
+    depths.set(target, inner + 1);
+  }
   // Always push through this: in `stack.push(f())` the receiver is fixed before `f` runs, and
   // `f` may be popMark(), which swaps `stack` for the outer one.
   function push(value: PyValue): void {
+    if (++held > budget.stack) over('stack entries', budget.stack);
     stack.push(value);
   }
   function pop(): PyValue {
     const v = stack.pop();
     if (v === undefined) fail('stack underflow');
+    held--;
     return v;
   }
   function top(): PyValue {
@@ -58,16 +130,17 @@ export function unpickle(
     const outer = metastack.pop();
     if (outer === undefined) fail('no MARK on the stack');
     stack = outer;
+    held -= items.length;
     return items;
   }
   function put(index: number): void {
-    if (!memo.has(index) && memo.size >= maxMemo) fail(`memo exceeds ${maxMemo} entries`);
+    if (!memo.has(index) && memo.size >= budget.memo) over('memo entries', budget.memo);
     memo.set(index, top());
   }
   function get(index: number): void {
     const v = memo.get(index);
     if (v === undefined) fail(`memo key ${index} was never stored`);
-    stack.push(v);
+    push(v);
   }
   function resolve(module: string, name: string): PyGlobal {
     if (!globals.has(`${module}.${name}`)) {
@@ -86,18 +159,21 @@ export function unpickle(
     if (!isTuple(args)) fail(`arguments of ${callable.qualifiedName} are not a tuple`);
     const impl = globals.get(callable.qualifiedName);
     if (impl?.call === undefined) fail(`${callable.qualifiedName} cannot be called`);
-    return impl.call(args, file);
+    return made(impl.call(args, file), args);
   }
   function setItems(target: PyValue, items: PyValue[]): void {
     if (!(target instanceof Map)) fail('SETITEM on a non-dict');
     if (items.length % 2 !== 0) fail('odd number of SETITEMS operands');
+    grew(target, target.size + items.length / 2, items);
     for (let i = 0; i < items.length; i += 2) target.set(items[i] ?? null, items[i + 1] ?? null);
   }
   function appendItems(target: PyValue, items: PyValue[]): void {
     if (!isList(target)) fail('APPEND on a non-list');
+    grew(target, target.length + items.length, items);
     for (const item of items) target.push(item);
   }
   for (;;) {
+    if (++ops > budget.ops) over('operations', budget.ops);
     switch (at.next()) {
       case 0x80: // PROTO
         if (at.u8() > 5) throw new CheckpointError('unsupported', file, 'pickle protocol above 5');
@@ -108,7 +184,7 @@ export function unpickle(
       case 0x2e: // STOP
         return { value: pop(), end: at.pos };
       case 0x28: // MARK
-        if (metastack.length >= maxDepth) fail(`MARK nesting exceeds ${maxDepth}`);
+        if (metastack.length >= budget.marks) over('nested MARKs', budget.marks);
         metastack.push(stack);
         stack = [];
         break;
@@ -174,39 +250,50 @@ export function unpickle(
         push(at.bytes(at.u64()));
         break;
       case 0x7d: // EMPTY_DICT
-        push(new Map());
+        push(made(new Map(), []));
         break;
       case 0x5d: // EMPTY_LIST
-        push([]);
+        push(made([], []));
         break;
       case 0x29: // EMPTY_TUPLE
-        push(tuple([]));
+        push(made(tuple([]), []));
         break;
-      case 0x74: // TUPLE
-        push(tuple(popMark()));
+      case 0x74: {
+        // TUPLE
+        const items = popMark();
+        push(made(tuple(items), items));
         break;
-      case 0x85: // TUPLE1
-        push(tuple([pop()]));
+      }
+      case 0x85: {
+        // TUPLE1
+        const items = [pop()];
+        push(made(tuple(items), items));
         break;
+      }
       case 0x86: {
         // TUPLE2
         const b = pop();
-        push(tuple([pop(), b]));
+        const items = [pop(), b];
+        push(made(tuple(items), items));
         break;
       }
       case 0x87: {
         // TUPLE3
         const c = pop();
         const b = pop();
-        push(tuple([pop(), b, c]));
+        const items = [pop(), b, c];
+        push(made(tuple(items), items));
         break;
       }
-      case 0x6c: // LIST
-        push(popMark());
+      case 0x6c: {
+        // LIST
+        const items = popMark();
+        push(made(items, items));
         break;
+      }
       case 0x64: {
         // DICT
-        const dict: PyDict = new Map();
+        const dict: PyDict = made(new Map(), []);
         setItems(dict, popMark());
         push(dict);
         break;

@@ -123,8 +123,18 @@ class StorageTensor implements LazyTensor {
     const { blob } = storage;
     const what = `tensor in storage ${blob.key}`;
     this.dtype = blob.dtype;
-    checkedNumel(shape, blob.source.file, what);
+    const numel = checkedNumel(shape, blob.source.file, what);
     this.span = stridedSpan(shape, strides, blob.source.file, what);
+    // Zero (or overlapping) strides make a view with more elements than its storage holds:
+    // torch.save keeps `expand()`ed tensors that way, but no weight is one, and reading it
+    // would turn a few bytes on disk into as many gigabytes in memory.
+    if (numel > storage.numel) {
+      throw new CheckpointError(
+        'bad-shape',
+        blob.source.file,
+        `${what}: shape [${shape.join(', ')}] with strides [${strides.join(', ')}] has ${numel} elements, more than the ${storage.numel} its storage holds`,
+      );
+    }
     if (this.span > 0 && offset + this.span > storage.numel) {
       throw new CheckpointError(
         'bad-shape',

@@ -1,5 +1,5 @@
 import { ELEMENT_SIZE } from './convert.ts';
-import { CheckpointError } from './errors.ts';
+import { CheckpointError, asCheckpointError } from './errors.ts';
 import { closeQuietly, openForReading, readAt } from './io.ts';
 import { loadLegacy, looksLikeLegacy } from './legacy.ts';
 import { isTuple, unpickle } from './pickle.ts';
@@ -26,9 +26,10 @@ export interface TorchCheckpoint {
   close(): void;
 }
 
-// data.pkl of the released encoder is ~200 KB; this only stops a corrupt size field from
-// making us allocate gigabytes.
-const MAX_PICKLE_BYTES = 512 * 1024 * 1024;
+// The inflated size a data.pkl may have: the released encoder's is ~200 KB, so 64 MiB is 300×
+// headroom, and it bounds what a small deflated entry (a "zip bomb" of one-byte opcodes) can
+// make us inflate before the pickle machine's own budget (PICKLE_BUDGET) even starts.
+export const MAX_PICKLE_BYTES = 64 * 1024 * 1024;
 
 function loadZip(
   fd: number,
@@ -119,8 +120,19 @@ export function openTorchCheckpoint(file: string): TorchCheckpoint {
     return { file, format, root, close: () => source.close() };
   } catch (err) {
     closeQuietly(fd);
-    throw err;
+    throw asCheckpointError(err, file);
   }
+}
+
+/**
+ * A key for a message, without recursing: `String()` of a tuple nested 200 000 deep (which a
+ * pickle can build in a few hundred KB) overflows the call stack.
+ */
+function describeKey(key: PyValue): string {
+  if (typeof key === 'string') return `'${key.slice(0, 100)}'`;
+  if (key === null || typeof key !== 'object') return String(key);
+  if (Array.isArray(key)) return `a ${isTuple(key) ? 'tuple' : 'list'} of ${key.length}`;
+  return `a ${key.constructor.name}`;
 }
 
 function describe(path: readonly string[]): string {
@@ -168,7 +180,7 @@ export function stateDictAt(checkpoint: TorchCheckpoint, path: readonly string[]
       throw new CheckpointError(
         'bad-format',
         checkpoint.file,
-        `${describe(path)} is not a state dict: entry ${String(key)} is not a tensor`,
+        `${describe(path)} is not a state dict: entry ${describeKey(key)} is not a tensor`,
       );
     }
     out.set(key, value);

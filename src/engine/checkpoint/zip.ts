@@ -156,6 +156,10 @@ export class ZipArchive {
       while (e + 4 <= extraEnd) {
         const id = dv.getUint16(e, true);
         const length = dv.getUint16(e + 2, true);
+        // A record claiming more bytes than the extra field has would read its neighbours.
+        if (e + 4 + length > extraEnd) {
+          throw new CheckpointError('bad-format', file, `extra field of ${name} overruns`);
+        }
         if (id === 0x0001) {
           let q = e + 4;
           const take = (): number => {

@@ -1,7 +1,7 @@
 import { NoFaceError, UserError } from '../errors.ts';
 import type { RgbImage } from '../image/decode.ts';
 import { ALIGNED_SIZE, alignFace } from './align.ts';
-import { detectFaces, faceApiLandmarks, type FaceBox } from './detect.ts';
+import { DETECT_MAX_SIDE, detectFaces, faceApiLandmarks, type FaceBox } from './detect.ts';
 import { DEFAULT_LANDMARK_MODEL, loadShapePredictor, refineLandmarks } from './landmarks.ts';
 import type { Point, Quad } from './warp.ts';
 
@@ -51,11 +51,20 @@ export interface AlignedPhotoFace {
  */
 export async function warmUpFaces(options: FaceOptions = {}): Promise<void> {
   const { landmarkModel = DEFAULT_LANDMARK_MODEL } = options;
-  const side = 128;
-  await Promise.all([
+  // As large as the detector ever sees a photo, so TensorFlow.js's WebAssembly heap has grown.
+  const side = DETECT_MAX_SIDE;
+  const image = { data: new Uint8Array(side * side * 3).fill(128), width: side, height: side };
+  const [sp] = await Promise.all([
     landmarkModel === null ? undefined : loadShapePredictor(landmarkModel),
-    detectFaces({ data: new Uint8Array(side * side * 3).fill(128), width: side, height: side }),
+    detectFaces(image),
   ]);
+  // A grey square has no face, so the steps after detection are warmed on a made-up one: the
+  // landmark net's first run otherwise lands on the first request.
+  const guess = await faceApiLandmarks(image, {
+    box: { x: side / 4, y: side / 4, width: side / 2, height: side / 2 },
+    score: 1,
+  });
+  if (sp) refineLandmarks(image, sp, guess);
 }
 
 /**

@@ -33,7 +33,11 @@ function main(): void {
   const pool = new ModelPool({
     modelsDir: config.modelsDir,
     budgetBytes: config.budgetBytes,
-    session: { threads: config.threads },
+    session: {
+      threads: config.threads,
+      ...(config.device && { device: config.device }),
+      onFallback: (message) => console.warn(message),
+    },
     warmup: config.warmup,
   });
   const style = (pack: string) => pool.style(pack);

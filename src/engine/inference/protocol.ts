@@ -8,12 +8,15 @@ import type { EncodedImage, OutputOptions } from '../image/encode.ts';
 import type { AlignedPhoto, FaceOptions, PhotoLimits } from '../photo.ts';
 import type { EncoderChoice } from '../request.ts';
 import type { GenerateInput } from '../runtime/loaded.ts';
+import type { Device } from '../runtime/devices.ts';
 
 /** What the host needs to load packs and read photos; fixed for its lifetime. */
 export interface HostConfig {
   modelsDir: string;
   budgetBytes: number;
   threads: number;
+  /** `engine.device`; the host logs on stderr where `auto` passed a GPU by. */
+  device?: Device;
   warmup: boolean;
   photo?: PhotoLimits;
   face?: FaceOptions;

@@ -3,24 +3,27 @@
  * functions serve both, so the demo packs exercise exactly the import path users run.
  */
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CheckpointError } from '../checkpoint/errors.ts';
 import type { LazyTensor, StateDict } from '../checkpoint/tensor.ts';
 import { buildGenerator } from '../models/dualstylegan.ts';
 import { Params } from '../models/params.ts';
+import { previewSize, splitGenerator } from '../models/preview.ts';
 import { buildEncoder, ENCODER_INPUT_SIZE } from '../models/psp.ts';
 import { buildSampler } from '../models/sampler.ts';
-import { buildMapping } from '../models/stylegan2.ts';
+import { buildMapping, synthesisLayout } from '../models/stylegan2.ts';
 import {
   defaultWeights,
   readManifest,
   type EncoderManifest,
+  type Manifest,
   type FileEntry,
   type LatentSpace,
   type StyleManifest,
 } from './manifest.ts';
-import { writePack } from './write.ts';
+import { verifyPack } from './store.ts';
+import { writePack, type PackWriter } from './write.ts';
 
 /** Where a pack came from, recorded in its manifest. */
 export interface Provenance {
@@ -28,6 +31,21 @@ export interface Provenance {
   licence: string;
   demo: boolean;
 }
+
+/**
+ * Runs `models verify` on the written pack before it is renamed into place. Imports of files
+ * from elsewhere (official checkpoints) do; demo packs, which Pastiche makes itself, skip the
+ * forward passes and keep the file checks every commit does.
+ */
+export interface WriteOptions {
+  runGraphs?: boolean;
+}
+
+const verifyBeforeRename =
+  (options: WriteOptions) =>
+  async (dir: string, manifest: Manifest): Promise<void> => {
+    if (options.runGraphs) await verifyPack({ dir, manifest });
+  };
 
 export interface EncoderSource {
   /** pSp's state dict: `encoder.*`, and `decoder.style.*` (the FFHQ mapping network). */
@@ -71,6 +89,7 @@ export async function writeEncoderPack(
   source: EncoderSource,
   provenance: Provenance,
   space: LatentSpace,
+  options: WriteOptions = {},
 ): Promise<EncoderManifest> {
   return writePack(out, name, async (w) => {
     const p = new Params(source.stateDict, source.file);
@@ -86,16 +105,19 @@ export async function writeEncoderPack(
     const { styleDim } = buildMapping(mapping, mappingParams);
     w.saveGraph('mapping', mapping);
     p.expect('decoder.style.1.weight', 'style dim', styleDim, layout.styleDim);
-    return w.commit<EncoderManifest>({
-      kind: 'encoder',
-      name,
-      space,
-      ...provenance,
-      nLatent: layout.nLatent,
-      styleDim: layout.styleDim,
-      inputSize: ENCODER_INPUT_SIZE,
-      mappingDigest: mappingDigest(mappingParams),
-    });
+    return w.commit<EncoderManifest>(
+      {
+        kind: 'encoder',
+        name,
+        space,
+        ...provenance,
+        nLatent: layout.nLatent,
+        styleDim: layout.styleDim,
+        inputSize: ENCODER_INPUT_SIZE,
+        mappingDigest: mappingDigest(mappingParams),
+      },
+      verifyBeforeRename(options),
+    );
   });
 }
 
@@ -121,12 +143,31 @@ function codeTable(source: StyleSource, nLatent: number, styleDim: number): Uint
   return new Uint8Array(table.buffer);
 }
 
-/** The checkpoint's fixed noise buffers, concatenated: the generator's default noise inputs. */
-function noiseBuffers(p: Params, count: number): Uint8Array {
-  const buffers = Array.from(
-    { length: count },
-    (_, i) => p.get(`generator.noises.noise_${i}`, 4).data,
-  );
+/**
+ * The checkpoint's fixed noise buffers, concatenated: the generator's default noise inputs.
+ * Every dimension of each is checked before anything is read: `[1, 1, s, s]` with `s` the
+ * resolution of its StyledConv (the first at the constant input's size, then two per doubling),
+ * so a crafted buffer cannot make noise.bin larger than the graph consumes.
+ */
+function checkNoiseShapes(p: Params, sizes: readonly number[]): void {
+  const first = sizes[0] ?? 0;
+  sizes.forEach((s, i) => {
+    const key = `generator.noises.noise_${i}`;
+    const shape = p.shape(key, 4);
+    const expected = [1, 1, s, s];
+    const side = first * 2 ** Math.floor((i + 1) / 2);
+    if (s !== side || shape.some((d, axis) => d !== expected[axis])) {
+      throw new CheckpointError(
+        'bad-shape',
+        p.file,
+        `${key} has shape [${shape.join(', ')}], expected [1, 1, ${side}, ${side}]`,
+      );
+    }
+  });
+}
+
+function noiseBuffers(p: Params, sizes: readonly number[]): Uint8Array {
+  const buffers = sizes.map((_, i) => p.get(`generator.noises.noise_${i}`, 4).data);
   const out = new Float32Array(buffers.reduce((a, b) => a + b.length, 0));
   let offset = 0;
   for (const b of buffers) {
@@ -134,6 +175,19 @@ function noiseBuffers(p: Params, count: number): Uint8Array {
     offset += b.length;
   }
   return new Uint8Array(out.buffer);
+}
+
+/**
+ * The generator cut after its ToRGB at a quarter of the output side, for the instant preview;
+ * none below 32² (no ToRGB a quarter the side to cut at). Returns the preview's side.
+ */
+function writePreviewGraphs(w: PackWriter, size: number): number | undefined {
+  const side = previewSize(size);
+  if (side < 8) return undefined;
+  const { head, tail } = splitGenerator(readFileSync(join(w.dir, 'generator.onnx')), side);
+  w.writeFile('generator-head.onnx', head);
+  w.writeFile('generator-tail.onnx', tail);
+  return side;
 }
 
 /**
@@ -147,12 +201,16 @@ export async function writeStylePack(
   encoderPack: string,
   source: StyleSource,
   provenance: Provenance,
+  options: WriteOptions = {},
 ): Promise<StyleManifest> {
   return writePack(out, name, async (w) => {
     const p = new Params(source.generator, source.generatorFile);
+    // Shapes first: nothing is written for a checkpoint whose noise buffers do not fit.
+    checkNoiseShapes(p, synthesisLayout(p.at('generator')).noiseSizes);
     const generator = w.graph('generator');
     const layout = buildGenerator(generator, p);
     w.saveGraph('generator', generator);
+    const preview = writePreviewGraphs(w, layout.size);
 
     const mappingParams = p.at('generator.style');
     const sharedDir = join(out, encoderPack);
@@ -180,23 +238,27 @@ export async function writeStylePack(
     }
 
     w.writeFile('codes.bin', codeTable(source, layout.nLatent, layout.styleDim));
-    w.writeFile('noise.bin', noiseBuffers(p, layout.nNoise));
-    return w.commit<StyleManifest>({
-      kind: 'style',
-      name,
-      ...provenance,
-      encoder: encoderPack,
-      nLatent: layout.nLatent,
-      styleDim: layout.styleDim,
-      size: layout.size,
-      nStructure: layout.nStructure,
-      noiseSizes: layout.noiseSizes,
-      exemplars: [...source.codes.keys()],
-      codeTable: source.codeTable,
-      defaults: defaultWeights(name, layout.nLatent, layout.nStructure),
-      hasSampler: source.sampler !== undefined,
-      ownMapping,
-      ...(samplerZDim === undefined ? {} : { samplerZDim }),
-    });
+    w.writeFile('noise.bin', noiseBuffers(p, layout.noiseSizes));
+    return w.commit<StyleManifest>(
+      {
+        kind: 'style',
+        name,
+        ...provenance,
+        encoder: encoderPack,
+        nLatent: layout.nLatent,
+        styleDim: layout.styleDim,
+        size: layout.size,
+        nStructure: layout.nStructure,
+        noiseSizes: layout.noiseSizes,
+        exemplars: [...source.codes.keys()],
+        codeTable: source.codeTable,
+        defaults: defaultWeights(name, layout.nLatent, layout.nStructure),
+        hasSampler: source.sampler !== undefined,
+        ownMapping,
+        ...(samplerZDim === undefined ? {} : { samplerZDim }),
+        ...(preview === undefined ? {} : { previewSize: preview }),
+      },
+      verifyBeforeRename(options),
+    );
   });
 }

@@ -92,6 +92,11 @@ export const styleManifest = z.object({
   /** Whether this style ships its own mapping network (its weights differ from the shared one). */
   ownMapping: z.boolean(),
   samplerZDim: z.number().int().positive().optional(),
+  /**
+   * Side of the instant preview, where the pack also holds the generator cut there in two
+   * (`generator-head.onnx`, `generator-tail.onnx`, reading `generator.onnx.data`).
+   */
+  previewSize: z.number().int().positive().optional(),
 });
 export type StyleManifest = z.infer<typeof styleManifest>;
 

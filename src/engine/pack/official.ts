@@ -2,7 +2,7 @@
  * `pastiche models import <dir>`: packs from the files as the DualStyleGAN release ships them
  * (`encoder.pt`, `<style>/generator.pt`, `<style>/sampler.pt`, `<style>/*exstyle_code.npy`).
  */
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, rmdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { CheckpointError } from '../checkpoint/errors.ts';
 import { readNpy } from '../checkpoint/npy.ts';
@@ -98,6 +98,7 @@ async function importEncoder(
       },
       { sources, licence: OFFICIAL_LICENCE, demo: false },
       space,
+      { runGraphs: true },
     );
   });
 }
@@ -147,6 +148,7 @@ async function importStyle(dir: string, name: string, out: string): Promise<Mani
           codeTable: table,
         },
         { sources, licence: OFFICIAL_LICENCE, demo: false },
+        { runGraphs: true },
       );
     } finally {
       sampler?.close();
@@ -161,24 +163,100 @@ export function findStyles(dir: string): string[] {
     .sort();
 }
 
+const PACK_NAME = /^[a-z0-9][a-z0-9_-]*$/;
+
+/**
+ * The pack name of each style folder, refusing names that would replace another pack: the
+ * shared encoder pack (a folder `Encoder` must not become pack `encoder`), and two folders that
+ * differ only in case or punctuation (`Cartoon` and `cartoon`).
+ */
+export function stylePackNames(dir: string, styles: readonly string[]): Map<string, string> {
+  const names = new Map<string, string>();
+  const owners = new Map<string, string>(
+    ENCODERS.map(({ pack }) => [pack, `the shared encoder pack "${pack}"`]),
+  );
+  for (const style of styles) {
+    const name = style.toLowerCase().replace(/[^a-z0-9_-]/g, '-');
+    if (!PACK_NAME.test(name)) {
+      throw new CheckpointError(
+        'bad-format',
+        join(dir, style),
+        `folder name gives pack name "${name}", which must start with a letter or digit`,
+      );
+    }
+    const owner = owners.get(name);
+    if (owner !== undefined) {
+      throw new CheckpointError(
+        'bad-format',
+        join(dir, style),
+        `folder would become pack "${name}", already taken by ${owner}; rename the folder`,
+      );
+    }
+    owners.set(name, `style folder "${style}"`);
+    names.set(style, name);
+  }
+  return names;
+}
+
+/** Refuses to replace an installed pack of another kind (a style over an encoder). */
+function assertReplaceable(out: string, name: string, kind: Manifest['kind'], source: string) {
+  const dir = join(out, name);
+  if (!existsSync(join(dir, MANIFEST))) return;
+  const installed = readManifest(dir);
+  if (installed.kind !== kind) {
+    throw new CheckpointError(
+      'bad-format',
+      source,
+      `would replace the installed ${installed.kind} pack "${name}" with a ${kind} pack`,
+    );
+  }
+}
+
 /**
  * Imports the encoders (`dir/encoder.pt`, and `dir/encoder_wplus.pt` as a second, W+ pack) first,
- * then each style, so that styles can share the encoder pack's mapping network.
+ * then each style, so that styles can share the encoder pack's mapping network. When it fails,
+ * an `out` it had to create is removed again if nothing was installed there.
  */
 export async function importOfficial(dir: string, options: ImportOptions): Promise<Manifest[]> {
   if (!existsSync(dir)) throw new CheckpointError('not-found', dir, 'no such directory');
+  const created = !existsSync(options.out);
+  try {
+    return await importAll(dir, options);
+  } catch (error) {
+    if (created) removeIfEmpty(options.out);
+    throw error;
+  }
+}
+
+/** Removes `dir` if it holds nothing (a failed first import leaves no empty `--out` behind). */
+export function removeIfEmpty(dir: string): void {
+  try {
+    if (readdirSync(dir).length === 0) rmdirSync(dir);
+  } catch {
+    // Missing already, or not ours to remove: nothing to clean.
+  }
+}
+
+async function importAll(dir: string, options: ImportOptions): Promise<Manifest[]> {
   const manifests: Manifest[] = [];
   for (const { file, pack, space } of ENCODERS) {
     if (!existsSync(join(dir, file))) continue;
+    assertReplaceable(options.out, pack, 'encoder', join(dir, file));
     options.onPack?.(pack);
     manifests.push(await importEncoder(join(dir, file), options.out, pack, space));
   }
   const found = findStyles(dir);
-  for (const style of options.styles ?? found) {
+  const wanted = options.styles ?? found;
+  for (const style of wanted) {
     if (!found.includes(style)) {
       throw new CheckpointError('not-found', join(dir, style), 'no generator.pt for this style');
     }
-    const name = style.toLowerCase().replace(/[^a-z0-9_-]/g, '-');
+  }
+  // Checked for every style before the first is imported, so a collision costs no work.
+  const names = stylePackNames(dir, wanted);
+  for (const style of wanted) {
+    const name = names.get(style)!;
+    assertReplaceable(options.out, name, 'style', join(dir, style));
     options.onPack?.(name);
     manifests.push(await importStyle(join(dir, style), name, options.out));
   }

@@ -1,6 +1,7 @@
 /** Installed packs: listing, opening, and `models verify`. */
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { PREVIEW_OUTPUT } from '../models/preview.ts';
 import { createRng } from '../random.ts';
 import { Model, type TensorData } from '../runtime/session.ts';
 import { MANIFEST, PackError, readManifest, type Manifest } from './manifest.ts';
@@ -69,6 +70,28 @@ async function forward(
   }
 }
 
+/** The generator's halves (see models/preview.ts): the head's preview, then the tail's image. */
+async function previewHalves(
+  pack: InstalledPack,
+  side: number,
+  feeds: Record<string, TensorData>,
+): Promise<void> {
+  const [head, tail] = await Promise.all(
+    ['generator-head', 'generator-tail'].map((g) => Model.load(join(pack.dir, `${g}.onnx`))),
+  );
+  try {
+    const pick = (model: Model): Record<string, TensorData> =>
+      Object.fromEntries(model.inputs.map((p) => [p.name, feeds[p.name]!]).filter(([, t]) => t));
+    const { [PREVIEW_OUTPUT]: preview, ...handover } = await head!.run(pick(head!));
+    checkOutput(pack.manifest.name, 'generator-head', PREVIEW_OUTPUT, preview, [1, 3, side, side]);
+    const { image } = await tail!.run({ ...pick(tail!), ...handover });
+    const size = pack.manifest.kind === 'style' ? pack.manifest.size : 0;
+    checkOutput(pack.manifest.name, 'generator-tail', 'image', image, [1, 3, size, size]);
+  } finally {
+    await Promise.all([head!.dispose(), tail!.dispose()]);
+  }
+}
+
 export interface VerifyReport {
   files: number;
   graphs: string[];
@@ -119,6 +142,10 @@ export async function verifyPack(pack: InstalledPack): Promise<VerifyReport> {
       { ...code, ...storedNoise(pack.dir, m.noiseSizes) },
       { image: [1, 3, m.size, m.size] },
     );
+    if (m.previewSize !== undefined) {
+      await previewHalves(pack, m.previewSize, { ...code, ...storedNoise(pack.dir, m.noiseSizes) });
+      graphs.push('generator-head', 'generator-tail');
+    }
     if (m.ownMapping) await run('mapping', { z: normal([2, d], 'verify') }, { w: [2, d] });
     if (m.hasSampler && m.samplerZDim) {
       await run(

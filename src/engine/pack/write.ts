@@ -3,6 +3,7 @@ import {
   createReadStream,
   existsSync,
   mkdirSync,
+  readFileSync,
   readdirSync,
   renameSync,
   rmSync,
@@ -11,7 +12,65 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { GraphBuilder } from '../onnx/builder.ts';
-import { MANIFEST, PACK_FORMAT, type FileEntry, type Manifest } from './manifest.ts';
+import {
+  MANIFEST,
+  PACK_FORMAT,
+  PackError,
+  manifestSchema,
+  type FileEntry,
+  type Manifest,
+} from './manifest.ts';
+
+/** Temporary pack directories not yet committed or removed, for {@link removePartialPacks}. */
+const partials = new Set<string>();
+
+/**
+ * Removes every pack still being written, synchronously: for a SIGINT/SIGTERM handler, where
+ * `finally` blocks never run because the process is about to exit.
+ */
+export function removePartialPacks(): void {
+  for (const dir of partials) rmSync(dir, { recursive: true, force: true });
+  partials.clear();
+}
+
+/**
+ * Checks a written pack against its manifest without running it: the manifest parses, every
+ * file it lists exists with that size, and the raw tables hold exactly what the manifest's
+ * dimensions say (noise.bin Σ size², codes.bin exemplars × nLatent × styleDim floats). Run on
+ * the temporary directory before it is renamed into place, so a pack whose checkpoint had
+ * inconsistent shapes never becomes installed.
+ */
+export function checkPackFiles(dir: string): Manifest {
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(join(dir, MANIFEST), 'utf8'));
+  } catch (error) {
+    throw new PackError(dir, `no readable ${MANIFEST} (${(error as Error).message})`);
+  }
+  const parsed = manifestSchema.safeParse(json);
+  if (!parsed.success) throw new PackError(dir, `invalid ${MANIFEST}: ${parsed.error.message}`);
+  const m = parsed.data;
+  const sizeOf = (name: string): number => {
+    const entry = m.files.find((f) => f.name === name);
+    if (!entry) throw new PackError(m.name, `${name} is not in the manifest`);
+    const path = join(dir, name);
+    if (!existsSync(path)) throw new PackError(m.name, `${name} is missing`);
+    const size = statSync(path).size;
+    if (size !== entry.size)
+      throw new PackError(m.name, `${name} is ${size} bytes, the manifest says ${entry.size}`);
+    return size;
+  };
+  for (const f of m.files) sizeOf(f.name);
+  if (m.kind === 'style') {
+    const noise = m.noiseSizes.reduce((a, s) => a + s * s, 0) * 4;
+    if (sizeOf('noise.bin') !== noise)
+      throw new PackError(m.name, `noise.bin is not the ${noise} bytes of noiseSizes`);
+    const codes = m.exemplars.length * m.nLatent * m.styleDim * 4;
+    if (sizeOf('codes.bin') !== codes)
+      throw new PackError(m.name, `codes.bin is not the ${codes} bytes of its exemplar codes`);
+  }
+  return m;
+}
 
 /** sha256 of a file, streamed (checkpoints are up to 1.2 GB). */
 export async function sha256File(path: string): Promise<string> {
@@ -41,6 +100,7 @@ export class PackWriter {
     mkdirSync(root, { recursive: true });
     this.dir = join(root, `.${name}.partial-${randomBytes(4).toString('hex')}`);
     mkdirSync(this.dir);
+    partials.add(this.dir);
   }
 
   /** A graph builder whose large weights stream to `<graph>.onnx.data` in the pack. */
@@ -56,8 +116,15 @@ export class PackWriter {
     writeFileSync(join(this.dir, name), data);
   }
 
-  /** Checksums every file, writes the manifest and moves the pack into place (replacing any). */
-  async commit<M extends Manifest>(draft: Omit<M, 'files' | 'createdAt' | 'format'>): Promise<M> {
+  /**
+   * Checksums every file, writes the manifest, checks the pack ({@link checkPackFiles}, then
+   * `verify` when given, e.g. one forward pass of each graph) and only then moves it into place
+   * (replacing any): a pack that fails its check is never installed.
+   */
+  async commit<M extends Manifest>(
+    draft: Omit<M, 'files' | 'createdAt' | 'format'>,
+    verify?: (dir: string, manifest: Manifest) => Promise<void>,
+  ): Promise<M> {
     const files: FileEntry[] = [];
     for (const name of readdirSync(this.dir).sort())
       files.push(await describeFile(join(this.dir, name), name));
@@ -68,10 +135,13 @@ export class PackWriter {
       files,
     } as unknown as M;
     writeFileSync(join(this.dir, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
+    const checked = checkPackFiles(this.dir);
+    await verify?.(this.dir, checked);
     const target = join(this.root, this.name);
     const old = `${this.dir}.old`;
     if (existsSync(target)) renameSync(target, old);
     renameSync(this.dir, target);
+    partials.delete(this.dir);
     rmSync(old, { recursive: true, force: true });
     this.done = true;
     return manifest;
@@ -80,6 +150,7 @@ export class PackWriter {
   /** Removes the temporary directory unless the pack was committed. */
   dispose(): void {
     if (!this.done) rmSync(this.dir, { recursive: true, force: true });
+    partials.delete(this.dir);
   }
 }
 
