@@ -66,16 +66,4 @@ describe('createRng', () => {
     assert.throws(() => createRng(Number.NaN), RangeError);
     assert.throws(() => createRng(Infinity), RangeError);
   });
-
-  it('fills at least ~50 M normals per second', (t) => {
-    const out = new Float32Array(20_000_000).fill(0);
-    const rng = createRng(0);
-    rng.fillNormal(out.subarray(0, 1_000_000)); // JIT warm-up
-    const t0 = performance.now();
-    rng.fillNormal(out);
-    const perSecond = out.length / ((performance.now() - t0) / 1000);
-    t.diagnostic(`fillNormal: ${(perSecond / 1e6).toFixed(1)} M values/s`);
-    // The target is 50 M/s; the assertion leaves room for a loaded CI machine.
-    assert.ok(perSecond > 20e6, `${(perSecond / 1e6).toFixed(1)} M/s`);
-  });
 });

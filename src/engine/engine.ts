@@ -11,8 +11,8 @@ import { listPacks } from './pack/store.ts';
 import { createRng } from './random.ts';
 import {
   allowedSizes,
+  generatorSettings,
   parseRequest,
-  slotWeights,
   type EncoderChoice,
   type ParsedRequest,
   type StylizeRequest,
@@ -431,10 +431,7 @@ export class Engine {
     ctx.signal.throwIfAborted();
     const content = await this.content(req, pack, ctx, timings);
     const exstyle = await this.exstyle(req, pack, ctx, timings);
-    const weights = slotWeights(req, m.defaults, m.nLatent, m.nStructure);
-    const truncation = req.truncation ?? m.defaults.truncation;
-    const contentIsW = content.isW;
-    const keepColour = req.preserveColor ? { content: content.code, contentIsW } : undefined;
+    const { weights, truncation, keepColour } = generatorSettings(req, m, content);
     const mapped = await time('map', () =>
       this.host.call(
         'extrinsic',
@@ -449,7 +446,13 @@ export class Engine {
       size,
       content,
       used: exstyle.used,
-      input: { content: content.code, contentIsW, exstyle: mapped, weights, truncation },
+      input: {
+        content: content.code,
+        contentIsW: content.isW,
+        exstyle: mapped,
+        weights,
+        truncation,
+      },
       timings,
     };
   }

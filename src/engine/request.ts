@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { UserError } from './errors.ts';
 import type { OutputFormat } from './image/encode.ts';
-import type { DefaultWeights } from './pack/manifest.ts';
+import type { DefaultWeights, StyleManifest } from './pack/manifest.ts';
 
 const unit = z.number().min(0).max(1);
 const bytes = z.custom<Uint8Array>((v) => v instanceof Uint8Array, 'expected bytes (a Uint8Array)');
@@ -113,6 +113,27 @@ export function slotWeights(
   const s = request.structure ?? defaults.structure;
   const c = request.color ?? defaults.color;
   return Array.from({ length: nLatent }, (_, k) => (k < nStructure ? s : c));
+}
+
+/**
+ * What a request asks of the generator for one face beside the codes: the slot weights, the
+ * truncation, and with preserve colour the content code whose colour slots replace the
+ * exemplar's (in `LoadedStyle.extrinsic`). The engine and the parity tests both go through it.
+ */
+export function generatorSettings(
+  req: Pick<ParsedRequest, 'structure' | 'color' | 'weights' | 'truncation' | 'preserveColor'>,
+  m: Pick<StyleManifest, 'defaults' | 'nLatent' | 'nStructure'>,
+  content: { code: Float32Array; isW: boolean },
+): {
+  weights: number[];
+  truncation: number;
+  keepColour?: { content: Float32Array; contentIsW: boolean };
+} {
+  return {
+    weights: slotWeights(req, m.defaults, m.nLatent, m.nStructure),
+    truncation: req.truncation ?? m.defaults.truncation,
+    ...(req.preserveColor && { keepColour: { content: content.code, contentIsW: content.isW } }),
+  };
 }
 
 export type { OutputFormat };

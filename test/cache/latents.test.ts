@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it, mock } from 'node:test';
 
 import { createClient } from '@keyv/redis';
 import Database from 'better-sqlite3';
@@ -16,8 +15,8 @@ import {
   type LatentCacheOptions,
 } from '../../src/engine/cache/latents.ts';
 import { createRng } from '../../src/engine/random.ts';
+import { REDIS_URL, uniqueName } from '../helpers/redis.ts';
 
-const REDIS_URL = 'redis://127.0.0.1:6379';
 const CHECKSUM = 'enc-3f2a';
 const sha = (n: number): string => n.toString(16).padStart(64, '0');
 
@@ -54,8 +53,40 @@ function assertSameBits(actual: Float32Array | undefined, expected: Float32Array
   );
 }
 
+/**
+ * Makes a TTL pass: `start` before the entry is written, `pass` after. Memory and SQLite entries
+ * expire by keyv's (and the sweep's) check of Date.now(), so a fake clock moves time on; Redis
+ * expires keys itself, so there the test waits for the entry to be gone.
+ */
+interface Clock {
+  start(): void;
+  pass(ms: number, gone: () => Promise<boolean>): Promise<void>;
+  stop(): void;
+}
+
+const fakeClock: Clock = {
+  start: () => mock.timers.enable({ apis: ['Date'], now: Date.now() }),
+  pass: async (ms) => mock.timers.tick(ms + 1),
+  stop: () => mock.timers.reset(),
+};
+
+const redisClock: Clock = {
+  start() {},
+  async pass(ms, gone) {
+    const deadline = Date.now() + ms + 10_000;
+    while (!(await gone())) {
+      assert.ok(Date.now() < deadline, `still there ${ms} ms + 10 s after its TTL`);
+      await sleep(20);
+    }
+  },
+  stop() {},
+};
+
 /** The behaviour every store must have; `open` gives a cache over one store and namespace. */
-function sharedBehaviour(open: (options?: LatentCacheOptions) => Promise<LatentCache>): void {
+function sharedBehaviour(
+  open: (options?: LatentCacheOptions) => Promise<LatentCache>,
+  clock: Clock,
+): void {
   let cache: LatentCache;
   before(async () => {
     cache = await open();
@@ -121,13 +152,15 @@ function sharedBehaviour(open: (options?: LatentCacheOptions) => Promise<LatentC
 
   it('expires entries after the TTL', async () => {
     const short = await open({ ttlMs: 150 });
+    clock.start();
     try {
       await short.setContent(sha(30), CHECKSUM, entry(30, 2, 4), 'gina');
       assert.ok(await short.getContent(sha(30), CHECKSUM), 'present before the TTL');
-      await sleep(400);
+      await clock.pass(150, async () => !(await short.getContent(sha(30), CHECKSUM)));
       assert.equal(await short.getContent(sha(30), CHECKSUM), undefined);
       assert.equal(await short.forget('gina'), 0, 'the index forgot the expired key too');
     } finally {
+      clock.stop();
       await short.close();
     }
   });
@@ -141,7 +174,7 @@ function sharedBehaviour(open: (options?: LatentCacheOptions) => Promise<LatentC
 }
 
 describe('latent cache: memory', () => {
-  sharedBehaviour((o) => createLatentCache({ url: 'memory', ...o }));
+  sharedBehaviour((o) => createLatentCache({ url: 'memory', ...o }), fakeClock);
 });
 
 describe('latent cache: SQLite file', () => {
@@ -150,7 +183,7 @@ describe('latent cache: SQLite file', () => {
   const url = `sqlite://${file}`;
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  sharedBehaviour((o) => createLatentCache({ url, namespace: 'main', ...o }));
+  sharedBehaviour((o) => createLatentCache({ url, namespace: 'main', ...o }), fakeClock);
 
   it('survives closing and reopening the file (a restart)', async () => {
     const stored = entry(50);
@@ -234,7 +267,9 @@ describe('latent cache: SQLite file', () => {
     }
   });
 
-  it('stores values as BLOBs and sweeps expired rows when reopened', async () => {
+  it('stores values as BLOBs and sweeps expired rows when reopened', async (t) => {
+    fakeClock.start();
+    t.after(() => fakeClock.stop());
     const short = await createLatentCache({ url, namespace: 'sweep', ttlMs: 100 });
     await short.setContent(sha(60), CHECKSUM, entry(60), 'judy');
     await short.close();
@@ -249,7 +284,7 @@ describe('latent cache: SQLite file', () => {
     // 18×512 float32 = 36 KiB plus a small header and the alignment; JSON would be ~4× that.
     assert.ok(row.size > 36864 && row.size < 36864 + 2048, `row size ${row.size}`);
 
-    await sleep(250);
+    await fakeClock.pass(100, async () => true);
     const reopened = await createLatentCache({ url, namespace: 'other' });
     await reopened.close();
     const check = new Database(file, { readonly: true });
@@ -262,7 +297,7 @@ describe('latent cache: SQLite file', () => {
 });
 
 describe('latent cache: Redis', () => {
-  const namespace = `pastiche-test-${randomUUID()}`;
+  const namespace = uniqueName('latents');
   const open = async (o?: LatentCacheOptions): Promise<LatentCache> => {
     try {
       return await createLatentCache({ url: REDIS_URL, namespace, ...o });
@@ -275,7 +310,7 @@ describe('latent cache: Redis', () => {
     }
   };
 
-  sharedBehaviour(open);
+  sharedBehaviour(open, redisClock);
 
   it('keeps the index exact when two processes write for one user at once', async () => {
     const [a, b] = await Promise.all([open(), open()]);

@@ -1,9 +1,9 @@
 /** Limits: jobs in progress per user and per channel, the hourly allowance, global backpressure. */
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import type { Reply } from '../../src/commands/types.ts';
 import { tempDir } from '../helpers/packs.ts';
+import { privateRedis } from '../helpers/redis.ts';
 import { caller, collect, demoModels, last, photo, start, type Rig } from './setup.ts';
 
 const astronaut = photo('astronaut.png');
@@ -118,29 +118,10 @@ describe('commands: limits', { timeout: 300_000 }, () => {
   });
 
   it('keeps the counters in Redis when the store is Redis', async () => {
-    // npm test's pretest starts redis-server; without it this test must fail, not pass silently.
-    assert.equal(
-      spawnSync('redis-server', ['--version']).status,
-      0,
-      'redis-server is not installed',
-    );
-    const port = 20_000 + Math.floor(Math.random() * 20_000);
-    const server = spawn('redis-server', [
-      '--port',
-      String(port),
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-    ]);
+    // Counters of its own: the global and per-channel ones on the shared server are other runs'.
+    const redis = await privateRedis();
     try {
-      await new Promise<void>((resolve, reject) => {
-        server.stdout.on('data', (chunk: Buffer) => {
-          if (chunk.toString().includes('Ready to accept connections')) resolve();
-        });
-        server.on('exit', (code) => reject(new Error(`redis-server exited (${code})`)));
-      });
-      const r = await start(dir, models, `redis://127.0.0.1:${port}`, {
+      const r = await start(dir, models, redis.url, {
         LIMITS_PER_CHANNEL_CONCURRENCY: '10',
         LIMITS_PER_USER_QUEUED: '2',
       });
@@ -150,7 +131,7 @@ describe('commands: limits', { timeout: 300_000 }, () => {
         await r.close();
       }
     } finally {
-      server.kill();
+      await redis.stop();
     }
   });
 });

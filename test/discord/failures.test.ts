@@ -13,7 +13,6 @@ import {
   isCallback,
   isEdit,
   isFollowUp,
-  quiet,
   useHarness,
   withFile,
   PER_HOUR,
@@ -34,7 +33,7 @@ async function failureInPlace(sent: Sent): Promise<string> {
     from: sent.from,
     what: 'the error',
   });
-  await quiet(200);
+  await h.bot.settled();
   const shown = fake.shown(sent.token);
   assert.equal(shown.length, 1, JSON.stringify(shown));
   assert.deepEqual(shown[0], { content: error.body?.content, ephemeral: false, files: 0 });
@@ -49,7 +48,7 @@ async function privateRefusal(sent: Sent): Promise<string> {
   const { fake } = h;
   const reply = await fake.waitFor(isCallback(sent.id), { from: sent.from, what: 'the answer' });
   assert.equal(reply.body?.type, InteractionResponseType.ChannelMessageWithSource);
-  await quiet(200);
+  await h.bot.settled();
   const shown = fake.shown(sent.token);
   assert.equal(shown.length, 1, JSON.stringify(shown));
   assert.equal(shown[0]?.ephemeral, true, 'private');

@@ -146,6 +146,3 @@ export function jobIdOf(r: RecordedRequest | APIMessage): string {
   assert.ok(id, 'the result has no delete button');
   return id.slice('delete:'.length);
 }
-
-/** Resolves after `ms`: to show that nothing happened in that time. */
-export const quiet = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

@@ -5,6 +5,7 @@
  * channel, reactions in DMs after a restart, and no request Discord would count as invalid.
  */
 import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { once } from 'node:events';
 import { test } from 'node:test';
 import {
@@ -21,7 +22,6 @@ import {
   isCallback,
   isEdit,
   jobIdOf,
-  quiet,
   useHarness,
   withFile,
   PACK,
@@ -55,7 +55,7 @@ async function until(done: () => boolean, what: string): Promise<void> {
   const deadline = Date.now() + 30_000;
   while (!done()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await quiet(50);
+    await sleep(50);
   }
 }
 
@@ -63,7 +63,7 @@ async function until(done: () => boolean, what: string): Promise<void> {
 async function privateRefusal(sent: Sent): Promise<string> {
   const reply = await h.fake.waitFor(isCallback(sent.id), { from: sent.from });
   assert.equal(reply.body?.type, InteractionResponseType.ChannelMessageWithSource);
-  await quiet(200);
+  await h.bot.settled();
   const shown = h.fake.shown(sent.token);
   assert.equal(shown.length, 1, JSON.stringify(shown));
   assert.equal(shown[0]?.ephemeral, true, 'private');
@@ -158,7 +158,7 @@ test(
         { from: sent.from, what: 'the explanation' },
       );
       assert.equal(told.files.length, 0);
-      await quiet(200);
+      await h.bot.settled();
       assert.deepEqual(
         fake.invalidRequests(sent.from).map((r) => r.status),
         [403],
@@ -213,7 +213,7 @@ test(
       );
       assert.notEqual(dm.path, `/channels/${fake.channelId}/messages`);
       assert.match(String(dm.body?.content), /missing the \*\*Send Messages\*\* permission/);
-      await quiet(300);
+      await h.bot.settled();
       assert.deepEqual(fake.invalidRequests(sent.from), []);
       assert.ok(!fake.requests.slice(sent.from).some(withFile), 'no result posted');
       assert.ok(h.refunds.includes(tara.id));
@@ -245,7 +245,7 @@ test(
       (r) => isEdit(late.token)(r) && /took too long/.test(String(r.body?.content)),
       { from: late.from },
     );
-    await quiet(300);
+    await h.bot.settled();
     assert.deepEqual(fake.shown(late.token), [
       { content: stopped.body?.content, ephemeral: false, files: 0 },
     ]);
@@ -282,7 +282,7 @@ test(
     await fake.waitFor((r) => r.method === 'GET' && r.path === `/channels/${dm}`, { from });
     const rerolled = await fake.waitFor((r) => inChannel(dm)(r) && withFile(r), { from });
     await assertResultImage(rerolled);
-    await quiet(300);
+    await h.bot.settled();
     assert.ok(!fake.requests.slice(from).some(isReactionDelete), fake.describe(from));
     assert.deepEqual(fake.invalidRequests(from), []);
   },
@@ -299,7 +299,7 @@ test(
     try {
       const from = react(fake, wes, result, '🎲');
       await fake.waitFor((r) => inChannel(fake.channelId)(r) && withFile(r), { from });
-      await quiet(300);
+      await h.bot.settled();
       assert.ok(!fake.requests.slice(from).some(isReactionDelete), fake.describe(from));
       assert.deepEqual(fake.invalidRequests(from), []);
     } finally {
@@ -310,7 +310,7 @@ test(
     const xavier = h.person('xavier');
     const from = react(fake, xavier, result, '🎲');
     await fake.waitFor(isReactionDelete, { from });
-    await quiet(300);
+    await h.bot.settled();
     assert.ok(!fake.requests.slice(from).some((r) => r.method === 'POST'), fake.describe(from));
     assert.deepEqual(fake.invalidRequests(from), []);
   },

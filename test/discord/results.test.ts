@@ -12,7 +12,6 @@ import {
   isCallback,
   isEdit,
   jobIdOf,
-  quiet,
   useHarness,
   withFile,
 } from './harness.ts';
@@ -53,10 +52,28 @@ const reactionRemoved =
     r.path ===
       `/channels/${message.channel_id}/messages/${message.id}/reactions/${emoji}/${who.id}`;
 
-/** Nothing but CDN downloads reached the fake since `from`. */
-async function assertIgnored(from: number): Promise<void> {
-  await quiet(400);
-  assert.equal(h.fake.requests.slice(from).length, 0, h.fake.describe(from));
+let barriers = 0;
+
+/**
+ * A 🎲 on `on` by someone other than its author, sent after whatever was sent before it: it
+ * takes the same way through the bot (the job lookup, then the re-roll command, which refuses
+ * it), so once its reaction is removed, anything those earlier events caused has reached the
+ * fake. Returns where the barrier's own requests begin.
+ */
+async function barrier(on: APIMessage): Promise<number> {
+  const who = h.person(`barrier${++barriers}`);
+  const from = react(h.fake, who, on, '🎲');
+  await h.fake.waitFor(reactionRemoved(on, who, '🎲'), { from, what: 'the barrier' });
+  return from;
+}
+
+/** The reactions sent since `from` caused nothing: the fake heard only the barrier on `on`. */
+async function assertIgnored(from: number, on: APIMessage): Promise<void> {
+  const own = await barrier(on);
+  assert.equal(h.fake.requests.slice(from, own).length, 0, h.fake.describe(from));
+  const since = h.fake.requests.slice(from);
+  assert.equal(since.filter((r) => withFile(r)).length, 0, h.fake.describe(from));
+  assert.equal(since.filter((r) => r.method === 'DELETE').length, 1, h.fake.describe(from));
 }
 
 test(
@@ -77,14 +94,15 @@ test(
     react(fake, alice, next, '🎲');
     await rerolled(from, next);
     await fake.waitFor(reactionRemoved(next, alice, '🎲'), { from });
-    await quiet(300);
-    assert.equal(fake.requests.slice(from).filter((r) => inChannel(r) && withFile(r)).length, 1);
+    await barrier(next);
+    const files = fake.requests.slice(from).filter((r) => inChannel(r) && withFile(r));
+    assert.equal(files.length, 1, 'one re-roll for the two events');
 
     const bob = h.person('bob');
     const theirs = fake.postAs(bob, { content: 'my own message' });
-    await assertIgnored(react(fake, alice, theirs, '🎲'));
-    await assertIgnored(react(fake, fake.bot, result, '🎲'));
-    await assertIgnored(react(fake, alice, result, '👍'));
+    await assertIgnored(react(fake, alice, theirs, '🎲'), next);
+    await assertIgnored(react(fake, fake.bot, result, '🎲'), next);
+    await assertIgnored(react(fake, alice, result, '👍'), next);
   },
 );
 
@@ -149,6 +167,6 @@ test(
     const done = await fake.waitFor(isEdit(del.token), { from: del.from });
     assert.equal((done.body?.embeds as { description: string }[])[0]?.description, 'Deleted.');
     // Its mapping went with it: a reaction on the (deleted) message does nothing.
-    await assertIgnored(react(fake, dave, result, '🎲'));
+    await assertIgnored(react(fake, dave, result, '🎲'), await fake.original(reroll.token));
   },
 );

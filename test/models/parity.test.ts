@@ -1,81 +1,38 @@
 /**
  * Parity with the reference implementation: the fixture checkpoints are imported with the CLI
- * and every golden case of cases.json runs through onnxruntime-node; the generator cases through
- * the production path (LoadedStyle.extrinsic for mapping and preserve colour, then generate).
- * The W+ encoder's cases are in wplus.test.ts.
+ * and every golden case of cases.json runs through onnxruntime-node; the mapping and generator
+ * cases through the production path (LoadedStyle.map; LoadedStyle.input for the slot weights,
+ * truncation and preserve colour, then LoadedStyle.generate). The W+ encoder's cases are in
+ * wplus.test.ts.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, it, type TestContext } from 'node:test';
-import { readNpy } from '../../src/engine/checkpoint/npy.ts';
-import { Model, type TensorData } from '../../src/engine/runtime/session.ts';
+import { after, before, describe, it } from 'node:test';
+import { Model } from '../../src/engine/runtime/session.ts';
 import { LoadedEncoder, LoadedStyle } from '../../src/engine/runtime/loaded.ts';
 import { openPack } from '../../src/engine/pack/store.ts';
-import { TINY, parity, pastiche, tempDir } from '../helpers/packs.ts';
-
-interface GeneratorCase {
-  name: string;
-  instyle: string;
-  exstyle_table: string;
-  exstyle_keys: string[];
-  interp_weights: number[];
-  truncation: number;
-  preserve_color: boolean;
-  output: string;
-}
-const cases = JSON.parse(readFileSync(join(TINY, 'cases.json'), 'utf8')) as {
-  n_latent: number;
-  style_dim: number;
-  generator: GeneratorCase[];
-};
-
-function golden(name: string): TensorData {
-  const content = readNpy(join(TINY, 'golden', name));
-  assert.equal(content.kind, 'array');
-  return { dims: content.tensor.shape, data: content.tensor.float32() };
-}
-
-function table(name: string): Map<string, Float32Array> {
-  const content = readNpy(join(TINY, 'checkpoint', 'cartoon', name));
-  assert.equal(content.kind, 'dict');
-  return new Map([...content.entries].map(([k, v]) => [k, v.float32()]));
-}
-
-function assertParity(
-  t: TestContext,
-  ours: TensorData | undefined,
-  ref: TensorData,
-  what: string,
-): void {
-  assert.ok(ours, `${what}: no output`);
-  assert.deepEqual(ours.dims, ref.dims, `${what}: dims`);
-  const { error, bar } = parity(ours.data, ref.data);
-  t.diagnostic(`${what}: max error ${error.toExponential(2)} (bar ${bar.toExponential(2)})`);
-  assert.ok(error <= bar, `${what}: max error ${error} above ${bar}`);
-}
+import { TINY, pastiche, tempDir } from '../helpers/packs.ts';
+import { assertParity, cases, generateCase, golden, table } from './reference.ts';
 
 describe('parity with the reference DualStyleGAN (reference-tiny64)', () => {
   const out = tempDir('parity');
-  const models: Record<string, Model> = {};
+  let sampler: Model;
   let encoderPack: LoadedEncoder;
   let style: LoadedStyle;
 
   before(async () => {
     await pastiche('models', 'import', join(TINY, 'checkpoint'), '--out', out);
-    const encoder = openPack(out, 'encoder').dir;
-    const cartoon = openPack(out, 'cartoon').dir;
-    models.encoder = await Model.load(join(encoder, 'encoder.onnx'));
-    // The fixture's generator has a mapping network of its own (it differs from pSp's decoder).
-    models.mapping = await Model.load(join(cartoon, 'mapping.onnx'));
-    models.sampler = await Model.load(join(cartoon, 'sampler.onnx'));
+    // LoadedStyle.sample draws its own z from seeds; the golden case gives z, so the graph runs
+    // on it directly.
+    sampler = await Model.load(join(openPack(out, 'cartoon').dir, 'sampler.onnx'));
     // The golden vectors use the checkpoint's stored noise buffers (randomize_noise=False), as
     // LoadedStyle.generate does without a noise seed.
     encoderPack = await LoadedEncoder.load(openPack(out, 'encoder'), {});
     style = await LoadedStyle.load(openPack(out, 'cartoon'), encoderPack, {});
   });
   after(async () => {
-    for (const m of Object.values(models)) await m.dispose();
+    await sampler.dispose();
     await style.dispose();
     await encoderPack.dispose();
   });
@@ -114,46 +71,27 @@ describe('parity with the reference DualStyleGAN (reference-tiny64)', () => {
   });
 
   it('encoder: image → z+ codes with latent_avg', async (t) => {
-    const { codes } = await models.encoder!.run({ image: golden('encoder_input.npy') });
+    // The golden input is the normalized tensor, so the graph runs on it (encode() takes pixels).
+    const { codes } = await encoderPack.encoder.run({ image: golden('encoder_input.npy') });
     assertParity(t, codes, golden('encoder_codes.npy'), 'encoder');
   });
 
-  it('mapping: z+ → W+ row by row', async (t) => {
+  it('mapping: z+ → W+ row by row, with the style’s own mapping network', async (t) => {
+    // The fixture's generator has a mapping network of its own (it differs from pSp's decoder).
+    assert.ok(style.manifest.ownMapping);
     const zPlus = golden('mapping_in.npy');
-    const [, n, d] = zPlus.dims as [number, number, number];
-    const { w } = await models.mapping!.run({ z: { dims: [n, d], data: zPlus.data } });
-    const ref = golden('mapping_out.npy');
-    assertParity(t, w && { dims: [1, n, d], data: w.data }, ref, 'mapping');
+    const w = await style.map(zPlus.data);
+    assertParity(t, { dims: zPlus.dims, data: w }, golden('mapping_out.npy'), 'mapping');
   });
 
   for (const c of cases.generator) {
     it(`generator: ${c.name}`, async (t) => {
-      const content = golden(c.instyle);
-      const [b, n, d] = content.dims as [number, number, number];
-      const codes = table(c.exstyle_table);
-      const batch = await Promise.all(
-        c.exstyle_keys.map(async (key, i) => {
-          const exemplar = codes.get(key);
-          assert.ok(exemplar, `no exemplar ${key}`);
-          const face = content.data.slice(i * n * d, (i + 1) * n * d);
-          // preserve_color: the content code's colour rows replace the exemplar's (z+).
-          const keepColour = c.preserve_color ? { content: face, contentIsW: false } : undefined;
-          return {
-            content: face,
-            contentIsW: false,
-            exstyle: await style.extrinsic(exemplar, keepColour),
-            weights: c.interp_weights,
-            truncation: c.truncation,
-          };
-        }),
-      );
-      assert.equal(batch.length, b);
-      assertParity(t, await style.generate(batch), golden(c.output), c.name);
+      assertParity(t, await generateCase(style, c, false), golden(c.output), c.name);
     });
   }
 
   it('sampler: eval-mode BatchNorm, structure and colour from one z', async (t) => {
-    const { structure, color } = await models.sampler!.run({ z: golden('sampler_z.npy') });
+    const { structure, color } = await sampler.run({ z: golden('sampler_z.npy') });
     assertParity(t, structure, golden('sampler_structure.npy'), 'structure');
     assertParity(t, color, golden('sampler_color.npy'), 'color');
   });

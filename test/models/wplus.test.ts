@@ -1,61 +1,18 @@
 /**
  * Parity of the W+ encoder (`encoder_wplus.pt`, `style_transfer.py --wplus`) with the reference:
  * the fixture is imported with the CLI, and the generator cases run through the production path
- * (LoadedStyle.extrinsic for the mapping and preserve colour, LoadedStyle.generate).
+ * (LoadedStyle.input for the slot weights, truncation and preserve colour, then
+ * LoadedStyle.generate).
  */
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, it, type TestContext } from 'node:test';
-import { readNpy } from '../../src/engine/checkpoint/npy.ts';
+import { after, before, describe, it } from 'node:test';
 import { MANIFEST, readManifest } from '../../src/engine/pack/manifest.ts';
 import { openPack } from '../../src/engine/pack/store.ts';
 import { LoadedEncoder, LoadedStyle } from '../../src/engine/runtime/loaded.ts';
-import type { TensorData } from '../../src/engine/runtime/session.ts';
 import { FIXTURES, TINY, parity, pastiche, tempDir } from '../helpers/packs.ts';
-
-interface GeneratorCase {
-  name: string;
-  instyle: string;
-  exstyle_table: string;
-  exstyle_keys: string[];
-  interp_weights: number[];
-  truncation: number;
-  preserve_color: boolean;
-  output: string;
-}
-const cases = JSON.parse(readFileSync(join(TINY, 'cases.json'), 'utf8')) as {
-  wplus: {
-    encoder_file: string;
-    encoder: { input: string; codes: string };
-    generator: GeneratorCase[];
-  };
-};
-
-function golden(name: string): TensorData {
-  const content = readNpy(join(TINY, 'golden', name));
-  assert.equal(content.kind, 'array');
-  return { dims: content.tensor.shape, data: content.tensor.float32() };
-}
-
-function table(name: string): Map<string, Float32Array> {
-  const content = readNpy(join(TINY, 'checkpoint', 'cartoon', name));
-  assert.equal(content.kind, 'dict');
-  return new Map([...content.entries].map(([k, v]) => [k, v.float32()]));
-}
-
-function assertParity(
-  t: TestContext,
-  ours: TensorData | undefined,
-  ref: TensorData,
-  what: string,
-): void {
-  assert.ok(ours, `${what}: no output`);
-  assert.deepEqual(ours.dims, ref.dims, `${what}: dims`);
-  const { error, bar } = parity(ours.data, ref.data);
-  t.diagnostic(`${what}: max error ${error.toExponential(2)} (bar ${bar.toExponential(2)})`);
-  assert.ok(error <= bar, `${what}: max error ${error} above ${bar}`);
-}
+import { assertParity, cases, generateCase, golden, table } from './reference.ts';
 
 describe('W+ encoder parity with the reference (reference-tiny64)', () => {
   const out = tempDir('wplus');
@@ -108,27 +65,7 @@ describe('W+ encoder parity with the reference (reference-tiny64)', () => {
 
   for (const c of cases.wplus.generator) {
     it(`generator with W+ content: ${c.name}`, async (t) => {
-      const content = golden(c.instyle);
-      const [b, n, d] = content.dims as [number, number, number];
-      const codes = table(c.exstyle_table);
-      const batch = await Promise.all(
-        c.exstyle_keys.map(async (key, i) => {
-          const exemplar = codes.get(key);
-          assert.ok(exemplar, `no exemplar ${key}`);
-          const face = content.data.slice(i * n * d, (i + 1) * n * d);
-          const keepColour = c.preserve_color ? { content: face, contentIsW: true } : undefined;
-          return {
-            content: face,
-            contentIsW: true,
-            exstyle: await style.extrinsic(exemplar, keepColour),
-            weights: c.interp_weights,
-            truncation: c.truncation,
-          };
-        }),
-      );
-      assert.equal(batch.length, b);
-      const image = await style.generate(batch);
-      assertParity(t, image, golden(c.output), c.name);
+      assertParity(t, await generateCase(style, c, true), golden(c.output), c.name);
     });
   }
 

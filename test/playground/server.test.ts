@@ -15,6 +15,8 @@ import { fakeCommands, IMAGE, MAX_BYTES, pageSession } from './support.ts';
 class Stream {
   readonly events: WireEvent[] = [];
   #res: IncomingMessage | undefined;
+  /** Called on every event that arrives. */
+  #onEvent = (): void => undefined;
 
   static async open(base: string, cookie: string): Promise<Stream> {
     const stream = new Stream();
@@ -29,18 +31,25 @@ class Stream {
       buffer = frames.pop()!;
       for (const frame of frames) {
         const data = /^data: (.*)$/m.exec(frame)?.[1];
-        if (data) stream.events.push(JSON.parse(data) as WireEvent);
+        if (data) {
+          stream.events.push(JSON.parse(data) as WireEvent);
+          stream.#onEvent();
+        }
       }
     });
     return stream;
   }
 
-  /** The replies of one request, once it is done. */
+  /** The replies of one request, once its `done` event has arrived. */
   async replies(requestId: string): Promise<Reply['kind'][]> {
     const mine = () =>
       this.events.filter((e) => e.requestId === requestId).map((e) => e.reply.kind);
-    for (let i = 0; i < 200 && !mine().includes('done'); i++)
-      await new Promise((r) => setTimeout(r, 10));
+    await new Promise<void>((resolve) => {
+      this.#onEvent = () => {
+        if (mine().includes('done')) resolve();
+      };
+      this.#onEvent();
+    });
     return mine() as Reply['kind'][];
   }
 
@@ -49,7 +58,7 @@ class Stream {
   }
 }
 
-describe('playground server', () => {
+describe('playground server', { timeout: 60_000 }, () => {
   let playground: Playground;
   const calls: { caller: Caller; photo?: Uint8Array }[] = [];
   // Sessions the page load issued: the API accepts no other.

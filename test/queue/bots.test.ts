@@ -6,7 +6,6 @@
  * workers still make the images.
  */
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -15,12 +14,13 @@ import type { Caller, Reply } from '../../src/commands/types.ts';
 import { loadConfig } from '../../src/config.ts';
 import type { RemoteEngine } from '../../src/queue/remote-engine.ts';
 import { FIXTURES } from '../helpers/packs.ts';
-import { loopback, REDIS_URL, type Loopback } from './harness.ts';
+import { REDIS_URL, uniqueName } from '../helpers/redis.ts';
+import { loopback, type Loopback } from './harness.ts';
 
 const PHOTO = new Uint8Array(readFileSync(join(FIXTURES, 'alignment', 'astronaut.png')));
 
 /** Unique per run: the limit counters' keys are per user, not per queue. */
-const RUN = randomUUID().slice(0, 8);
+const RUN = uniqueName('bots');
 const caller = (user: string, channelId = 'room'): Caller => ({
   userId: `bots-${RUN}-${user}`,
   platform: 'playground',

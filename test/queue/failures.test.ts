@@ -5,9 +5,8 @@
  * shared one.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -15,6 +14,7 @@ import { Queue } from 'bullmq';
 import type { StylizeResult } from '../../src/engine/engine.ts';
 import { UserError } from '../../src/engine/errors.ts';
 import type { StylizeRequest } from '../../src/engine/request.ts';
+import { privateRedis, type PrivateRedis } from '../helpers/redis.ts';
 import { loopback, type Loopback } from './harness.ts';
 
 const user = (tag: string, i: number): string => `test:failures:${tag}${i % 3}`;
@@ -61,7 +61,10 @@ describe('queue failures: a job that fails on every attempt', { timeout: 30_000 
     await lb.startWorker();
     // The worker has published its styles; packs load lazily (warm-up off), so a generator
     // corrupted now fails each job's model load: a server fault, not the user's, so retried.
-    writeFileSync(join(lb.modelsDir, 'demo-64', 'generator.onnx'), 'not an onnx model');
+    // Every generator graph: a pack with preview halves loads those, not the whole graph.
+    for (const graph of ['generator', 'generator-head', 'generator-tail']) {
+      writeFileSync(join(lb.modelsDir, 'demo-64', `${graph}.onnx`), 'not an onnx model');
+    }
     const engine = await lb.engine();
     const handle = engine.submit(request('fail'));
     let failed = 0;
@@ -78,12 +81,13 @@ describe('queue failures: a job that fails on every attempt', { timeout: 30_000 
     assert.equal(record.attemptsMade, 2);
     assert.equal(record.attemptsStarted, 2);
     assert.ok(record.finishedOn, 'failed for good');
-    await new Promise((r) => setTimeout(r, 300)); // a duplicate event would arrive by now
+    // A later job's failure reaches the bot after any duplicate event for this one would.
+    await assert.rejects(engine.submit(request('fail', 1)).result, { code: 'internal' });
     assert.equal(failed, 1, 'one failure event for the user');
   });
 });
 
-describe('queue failures: graceful worker shutdown', { timeout: 30_000 }, () => {
+describe('queue failures: graceful worker shutdown', { timeout: 60_000 }, () => {
   let lb: Loopback;
   before(async () => {
     lb = await loopback();
@@ -118,78 +122,36 @@ describe('queue failures: graceful worker shutdown', { timeout: 30_000 }, () => 
     assert.ok(record.finishedOn >= signalledAt, 'it finished after the signal: it was drained');
     assert.equal(record.attemptsStarted, 1, 'not left to stall and rerun');
     assert.deepEqual(counts, { completed: 1, failed: 0, active: 0, prioritized: 1 });
-    await new Promise((r) => setTimeout(r, 300));
+    // A new worker runs the job left waiting; its result comes after any duplicate of the first.
+    await lb.startWorker();
+    assert.equal((await second.result).image.width, 64);
     assert.equal(done, 1, 'one result');
   });
 });
 
-/** A free loopback port, as the OS hands one out. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  assert.ok(address && typeof address === 'object');
-  return address.port;
-}
-
-/** redis-server with an append-only file in `dir`, so a restart keeps what was written. */
-async function startRedis(port: number, dir: string): Promise<ChildProcess> {
-  const child = spawn('redis-server', [
-    '--port',
-    String(port),
-    '--bind',
-    '127.0.0.1',
-    '--appendonly',
-    'yes',
-    '--appendfsync',
-    'always',
-    '--save',
-    '',
-    '--dir',
-    dir,
-  ]);
-  let out = '';
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`redis not ready:\n${out}`)), 10_000);
-    child.stdout.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      if (out.includes('Ready to accept connections')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`redis exited (${code}):\n${out}`));
-    });
-  });
-  return child;
-}
-
 describe('queue failures: Redis restarts with jobs pending', { timeout: 45_000 }, () => {
   let dir: string;
-  let port: number;
-  let redis: ChildProcess | undefined;
+  let redis: PrivateRedis | undefined;
   let lb: Loopback | undefined;
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'pastiche-redis-'));
-    port = await freePort();
-    redis = await startRedis(port, dir);
+    redis = await privateRedis({ dir });
     // The queue lives on this private server; the latent cache stays on the shared one.
-    lb = await loopback({ overrides: { url: `redis://127.0.0.1:${port}` } });
+    lb = await loopback({ overrides: { url: redis.url } });
   });
   after(async () => {
     // A test that failed mid-restart left the server down; the cleanup below needs it.
-    if (!redis || redis.exitCode !== null) redis = await startRedis(port, dir);
+    if (redis && redis.process.exitCode !== null) await redis.restart();
     if (lb) {
       const engine = await lb.engine();
       await Promise.all([0, 1, 2].map((i) => engine.forget(user('restart', i))));
       await lb.close();
     }
-    if (redis && redis.exitCode === null) {
-      redis.kill('SIGTERM');
-      await exited(redis, 10_000).catch(() => redis?.kill('SIGKILL'));
+    if (redis) {
+      const server = redis.process;
+      await Promise.race([redis.stop(), exited(server, 10_000)]).catch(() =>
+        server.kill('SIGKILL'),
+      );
     }
     rmSync(dir, { recursive: true, force: true });
   });
@@ -209,10 +171,9 @@ describe('queue failures: Redis restarts with jobs pending', { timeout: 45_000 }
       await new Promise((r) => setTimeout(r, 50));
     }
 
-    redis.kill('SIGTERM');
-    assert.equal(await exited(redis, 10_000), 0);
+    assert.equal(await redis.stop(), 0);
     await new Promise((r) => setTimeout(r, 500)); // the bot's connections notice the loss
-    redis = await startRedis(port, dir);
+    await redis.restart();
 
     await lb.startWorker();
     const images = await Promise.all(results);
@@ -220,9 +181,10 @@ describe('queue failures: Redis restarts with jobs pending', { timeout: 45_000 }
       images.map((i) => i.image.width),
       [64, 64, 64, 64],
     );
-    await new Promise((r) => setTimeout(r, 300));
+    // A later job's result reaches the bot after any duplicate event for these would.
+    assert.equal((await engine.submit(request('restart', 4)).result).image.width, 64);
     assert.equal(done, 4, 'one result each');
     const counts = await queueOf(lb, (q) => q.getJobCounts('completed', 'failed', 'prioritized'));
-    assert.deepEqual(counts, { completed: 4, failed: 0, prioritized: 0 });
+    assert.deepEqual(counts, { completed: 5, failed: 0, prioritized: 0 });
   });
 });

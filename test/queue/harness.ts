@@ -4,7 +4,6 @@
  * a queue name of its own, removed afterwards.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,8 +13,8 @@ import { writeDemoPacks } from '../../src/engine/pack/demo-packs.ts';
 import { sideKeys } from '../../src/queue/protocol.ts';
 import { RemoteEngine } from '../../src/queue/remote-engine.ts';
 import type { QueueSettings } from '../../src/queue/settings.ts';
+import { REDIS_URL, uniqueName } from '../helpers/redis.ts';
 
-export const REDIS_URL = process.env.PASTICHE_TEST_REDIS ?? 'redis://127.0.0.1:6379';
 const BIN = join(import.meta.dirname, '..', '..', 'bin', 'pastiche.js');
 
 export interface Loopback {
@@ -38,7 +37,7 @@ export async function loopback(
   const modelsDir = mkdtempSync(join(tmpdir(), 'pastiche-queue-'));
   await writeDemoPacks(modelsDir, size);
   const settings: QueueSettings = {
-    name: `pastiche-test-${randomUUID().slice(0, 8)}`,
+    name: uniqueName('queue'),
     url: REDIS_URL,
     concurrency: 1,
     attempts: 3,
@@ -47,7 +46,7 @@ export async function loopback(
     maxRequestBytes: 20 * 1024 * 1024,
     maxResultBytes: 8 * 1024 * 1024,
     // A deployment of its own on the shared Redis: every key it writes starts with this.
-    keyPrefix: `pastiche-test-${randomUUID().slice(0, 8)}`,
+    keyPrefix: uniqueName('keys'),
     ...options.overrides,
   };
   const workers: ChildProcess[] = [];

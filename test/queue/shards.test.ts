@@ -21,6 +21,7 @@ import {
 } from '../../src/bots/discord/shards.ts';
 import { registerDiscord } from '../../src/cli/discord.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
+import { REDIS_URL } from '../helpers/redis.ts';
 
 // An empty directory as cwd, so a developer's .env never leaks into the test.
 const cwd = mkdtempSync(join(tmpdir(), 'pastiche-shards-'));
@@ -33,7 +34,7 @@ const config = (env: Record<string, string> = {}): Config =>
       DISCORD_APP_ID: '42',
       SLACK_BOT_TOKEN: 'xoxb-1',
       PASTICHE_ENGINE_MODE: 'queue',
-      PASTICHE_CACHE_URL: 'redis://127.0.0.1:6379',
+      PASTICHE_CACHE_URL: REDIS_URL,
       ...env,
     },
   });

@@ -7,6 +7,8 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
+import { openResultIndex } from '../../src/bots/discord/results.ts';
+import { openSlackStore } from '../../src/bots/slack/store.ts';
 import { createLimits, LimitError } from '../../src/commands/limits.ts';
 import { openRecords } from '../../src/commands/records.ts';
 import { createLatentCache, latentNamespace } from '../../src/engine/cache/latents.ts';
@@ -14,7 +16,7 @@ import { UserError } from '../../src/engine/errors.ts';
 import { decodeError, decodeRequest, decodeResult, sideKeys } from '../../src/queue/protocol.ts';
 import { RemoteEngine } from '../../src/queue/remote-engine.ts';
 import type { QueueSettings } from '../../src/queue/settings.ts';
-import { REDIS_URL } from './harness.ts';
+import { REDIS_URL } from '../helpers/redis.ts';
 
 const opts = { timeout: 30_000 };
 const run = randomUUID().slice(0, 8);
@@ -165,6 +167,50 @@ describe('queue mode on a shared Redis', () => {
       assert.equal(await records.lastPhoto('u'), undefined);
     } finally {
       await records.close();
+    }
+  });
+
+  it("keeps the adapters' message indexes apart under each prefix", opts, async () => {
+    const [a, b] = [`pastiche-t${run}-ma`, `pastiche-t${run}-mb`];
+    const onError = () => undefined;
+    const discordA = await openResultIndex({
+      url: REDIS_URL,
+      keyPrefix: a,
+      ttlMs: 60_000,
+      onError,
+    });
+    const discordB = await openResultIndex({
+      url: REDIS_URL,
+      keyPrefix: b,
+      ttlMs: 60_000,
+      onError,
+    });
+    const slackA = await openSlackStore({
+      url: REDIS_URL,
+      keyPrefix: a,
+      resultTtlMs: 60_000,
+      onError,
+    });
+    const slackB = await openSlackStore({
+      url: REDIS_URL,
+      keyPrefix: b,
+      resultTtlMs: 60_000,
+      onError,
+    });
+    try {
+      await discordA.remember('m1', 'job-a');
+      assert.equal(await discordA.jobOf('m1'), 'job-a');
+      assert.equal(await discordB.jobOf('m1'), undefined);
+      await slackA.setResult('C1', '1.000100', { jobId: 'job-a' });
+      assert.equal((await slackA.result('C1', '1.000100'))?.jobId, 'job-a');
+      assert.equal(await slackB.result('C1', '1.000100'), undefined);
+      assert.ok(
+        (await redis.keys(`${a}:discord*`)).length > 0,
+        'discord keys start with the prefix',
+      );
+      assert.ok((await redis.keys(`${a}:slack*`)).length > 0, 'slack keys start with the prefix');
+    } finally {
+      await Promise.all([discordA.close(), discordB.close(), slackA.close(), slackB.close()]);
     }
   });
 });

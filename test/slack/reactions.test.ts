@@ -78,10 +78,24 @@ describe('slack re-roll by reaction', { timeout: 180_000 }, () => {
     ]) {
       assert.equal(response.status, 200);
     }
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    // A reaction that does re-roll, sent after them: a job any of them had started would be in
+    // line before it, so its result came first.
+    assert.equal((await react('dna', first.ts)).status, 200);
+    const barrier = await nextResult(h.fake, from);
+    const uploads = h.fake.calls
+      .slice(from)
+      .filter((c) => c.method === 'files.completeUploadExternal');
     assert.deepEqual(
-      h.fake.calls.slice(from).map((c) => c.method),
+      uploads.map((c) => (c.args.files as { id: string }[])[0]!.id),
+      [barrier.fileId],
+      'only the last reaction made a result',
+    );
+    assert.deepEqual(
+      h.fake.calls
+        .slice(from)
+        .filter((c) => c.args.channel !== undefined && c.args.channel !== 'C1'),
       [],
+      'nothing went to the other channel',
     );
   });
 

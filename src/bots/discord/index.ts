@@ -49,6 +49,11 @@ export interface DiscordBot {
   stop(): Promise<void>;
   /** Stops, lets handlers in progress deliver their replies (up to `drainMs`), logs out. */
   close(): Promise<void>;
+  /**
+   * Resolves once no handler of an interaction or reaction is in progress: everything the
+   * events received so far will do is done (tests use it to show that nothing else followed).
+   */
+  settled(): Promise<void>;
 }
 
 /**
@@ -64,6 +69,7 @@ export async function startDiscord(options: StartDiscordOptions): Promise<Discor
   const log = options.log ?? ((line: string) => console.error(line));
   const results = await openResultIndex({
     url: options.storeUrl ?? config.cache.url,
+    keyPrefix: config.cache.keyPrefix,
     ttlMs: config.cache.ttlDays * 86_400_000,
     onError: (e) => log(`discord: result index: ${String(e)}`),
   });
@@ -144,6 +150,9 @@ export async function startDiscord(options: StartDiscordOptions): Promise<Discor
     close() {
       stopped = true;
       return (closed ??= drainAndLogOut());
+    },
+    async settled() {
+      while (running.size > 0) await Promise.allSettled([...running]);
     },
   };
 

@@ -27,18 +27,20 @@ const untext = new TextDecoder();
 
 /**
  * @example
- * const results = await openResultIndex({ url: 'sqlite://data/cache.sqlite', ttlMs, onError });
+ * const results = await openResultIndex({ url: 'sqlite://data/cache.sqlite', keyPrefix: 'pastiche', ttlMs, onError });
  * await results.remember(message.id, jobId);
  */
 export async function openResultIndex(options: {
   url: string;
+  /** `cache.keyPrefix`: two deployments on one Redis keep their own mappings. */
+  keyPrefix: string;
   /** As long as the job records live: a mapping to an expired record is useless. */
   ttlMs: number;
   onError: (error: unknown) => void;
 }): Promise<ResultIndex> {
   const { keyv, close } = await openStore({
     url: options.url,
-    namespace: 'discord',
+    namespace: `${options.keyPrefix}:discord`,
     connectTimeoutMs: 5000,
     onError: options.onError,
   });

@@ -93,6 +93,7 @@ export async function startSlack(options: SlackOptions): Promise<SlackBot> {
   const identity = await whoAmI(botToken, clientOptions);
   const store = await openSlackStore({
     url: options.storeUrl ?? config.cache.url,
+    keyPrefix: config.cache.keyPrefix,
     resultTtlMs: config.cache.ttlDays * 86_400_000,
     onError: (error) => log(`slack: store: ${String(error)}`),
   });

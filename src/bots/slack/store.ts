@@ -58,17 +58,19 @@ const decoder = new TextDecoder();
 
 /**
  * @example
- * const store = await openSlackStore({ url: config.cache.url, resultTtlMs: 7 * 86_400_000, onError: console.warn });
+ * const store = await openSlackStore({ url: config.cache.url, keyPrefix: config.cache.keyPrefix, resultTtlMs: 7 * 86_400_000, onError: console.warn });
  * await store.setResult('C1', '1700000000.000100', { jobId });
  */
 export async function openSlackStore(options: {
   url: string;
+  /** `cache.keyPrefix`: two deployments on one Redis keep their own records. */
+  keyPrefix: string;
   resultTtlMs: number;
   onError: (error: unknown) => void;
 }): Promise<SlackStore> {
   const store = await openStore({
     url: options.url,
-    namespace: 'slack',
+    namespace: `${options.keyPrefix}:slack`,
     connectTimeoutMs: 5000,
     onError: options.onError,
   });

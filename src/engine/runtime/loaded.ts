@@ -8,6 +8,7 @@ import { arch, cpus } from 'node:os';
 import { join } from 'node:path';
 import { UserError } from '../errors.ts';
 import type { EncoderManifest, LatentSpace, StyleManifest } from '../pack/manifest.ts';
+import { generatorSettings, type ParsedRequest } from '../request.ts';
 import type { InstalledPack } from '../pack/store.ts';
 import { seededNoise, storedNoise, type NoiseFeeds } from '../pack/noise.ts';
 import { createRng } from '../random.ts';
@@ -260,6 +261,26 @@ export class LoadedStyle {
     const w = await this.map(z);
     if (keepColour?.contentIsW) w.set(keepColour.content.subarray(from), from);
     return w;
+  }
+
+  /**
+   * One face's generator input, as a request asks for it: {@link generatorSettings} (as the
+   * engine computes them) and the exemplar mapped with or without preserve colour (as the
+   * inference host does). The parity tests run the golden cases through it.
+   */
+  async input(
+    content: { code: Float32Array; isW: boolean },
+    exemplar: Float32Array,
+    req: Pick<ParsedRequest, 'structure' | 'color' | 'weights' | 'truncation' | 'preserveColor'>,
+  ): Promise<GenerateInput> {
+    const { weights, truncation, keepColour } = generatorSettings(req, this.manifest, content);
+    return {
+      content: content.code,
+      contentIsW: content.isW,
+      exstyle: await this.extrinsic(exemplar, keepColour),
+      weights,
+      truncation,
+    };
   }
 
   /**
