@@ -16,6 +16,9 @@ import { writeDemoPacks } from './engine/pack/demo-packs.ts';
 import { DownloadError } from './engine/pack/hub.ts';
 import { pullStyles, type PullEvent } from './engine/pack/pull.ts';
 import { listPacks } from './engine/pack/store.ts';
+import { startHealthServer, type HealthServer } from './health-server.ts';
+import { createLogger, lineLog, type Logger } from './log.ts';
+import { Metrics } from './metrics.ts';
 
 /** A chat front end: the playground, Discord, Slack. */
 interface Adapter {
@@ -33,6 +36,7 @@ interface AdapterContext {
   notice: string | undefined;
   defaultPack: string | undefined;
   log: (line: string) => void;
+  logger: Logger;
   health: (() => EngineHealth) | undefined;
 }
 
@@ -66,8 +70,9 @@ const ADAPTERS: readonly AdapterSpec[] = [
   {
     name: 'discord',
     enabled: (config) => config.secrets.discordToken !== undefined,
-    start: async ({ config, commands, log }) => {
+    start: async ({ config, commands, log, logger }) => {
       const bot = await startDiscord({
+        logger,
         commands,
         config,
         token: config.secrets.discordToken!,
@@ -81,9 +86,10 @@ const ADAPTERS: readonly AdapterSpec[] = [
   {
     name: 'slack',
     enabled: (config) => config.secrets.slackBotToken !== undefined,
-    start: async ({ config, commands, log }) => {
+    start: async ({ config, commands, log, logger }) => {
       const { slackAppToken, slackSigningSecret } = config.secrets;
       const slack = await startSlack({
+        logger,
         commands,
         config,
         botToken: config.secrets.slackBotToken!,
@@ -107,7 +113,10 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 
 export interface AppOptions {
   config: Config;
-  /** Console lines (notices, progress); default `console.log`. */
+  /** The structured log; default one made from `config.logging` (secrets redacted). */
+  logger?: Logger;
+  /** Console lines (notices, progress); default `info` lines of `logger`. Given without
+   * `logger`, the structured records come here too, as plain lines. */
   log?: (line: string) => void;
   /** On shutdown, how long running jobs may take to finish before they are cancelled. */
   shutdownGraceMs?: number;
@@ -118,6 +127,10 @@ export interface App {
   readonly urls: Readonly<Record<string, string>>;
   /** Set when a demo pack is installed: it has random weights, and how to get real styles. */
   readonly notice: string | undefined;
+  /** This process's Prometheus metrics (also served on `/metrics` when `health.enabled`). */
+  readonly metrics: Metrics;
+  /** The `/healthz`, `/readyz`, `/metrics` server's address when `health.enabled`. */
+  readonly healthUrl: string | undefined;
   /** Stops the adapters, lets running jobs finish (or cancels them), closes the stores. */
   close(): Promise<void>;
 }
@@ -249,19 +262,63 @@ function defaultPack(config: Config, styles: readonly StyleInfo[]): string | und
  */
 export async function startApp(options: AppOptions): Promise<App> {
   const { config } = options;
-  const log = options.log ?? console.log;
+  // A caller that passes only `log` (tests, embedding) gets the structured records there too.
+  const logger =
+    options.logger ??
+    (options.log
+      ? loggerFor(config, { write: (l) => options.log!(l.trimEnd()) })
+      : loggerFor(config));
+  const log = options.log ?? lineLog(logger);
   const engine = await chooseEngine(config, log);
+  const metrics = new Metrics(engine.health && (() => engine.health!()));
   const styles = engine.styles();
   const notice = demoNotice(styles.filter((s) => s.demo));
   if (notice) log(`\n${'─'.repeat(72)}\n${notice}\n${'─'.repeat(72)}\n`);
 
-  const commands = await createCommands({ engine, config }).catch(async (error: unknown) => {
-    await engine.close();
-    throw error;
-  });
+  const onError = (error: unknown, requestId?: string): void =>
+    logger.error({ err: error, ...(requestId !== undefined && { requestId }) }, 'internal error');
+  const commands = await createCommands({ engine, config, metrics, onError }).catch(
+    async (error: unknown) => {
+      await engine.close();
+      throw error;
+    },
+  );
   const pack = defaultPack(config, styles);
-  const health = engine.health && (() => engine.health!());
-  const ctx: AdapterContext = { config, commands, notice, defaultPack: pack, log, health };
+  let adaptersUp = false;
+  let health: HealthServer | undefined;
+  if (config.health.enabled) {
+    health = await startHealthServer({
+      host: config.health.host,
+      port: config.health.port,
+      metrics,
+      ready: {
+        adapters: () => adaptersUp,
+        // Local: the default style is loaded in a running inference host. Queue: Redis answers
+        // and some worker has published its styles.
+        engine: () => {
+          const h = engine.health?.();
+          if (!h) return engine.styles().length > 0;
+          if (h.state === 'remote') return h.redisReady === true && engine.styles().length > 0;
+          return h.state === 'ready' && (pack === undefined || h.packs.includes(pack));
+        },
+      },
+    }).catch(async (error: unknown) => {
+      await commands.close();
+      await engine.close();
+      throw error;
+    });
+    log(`health: ${health.url}healthz, ${health.url}readyz, ${health.url}metrics`);
+  }
+  const engineHealth = engine.health && (() => engine.health!());
+  const ctx: AdapterContext = {
+    config,
+    commands,
+    notice,
+    defaultPack: pack,
+    log,
+    logger,
+    health: engineHealth,
+  };
   const adapters: Adapter[] = [];
   const urls: Record<string, string> = {};
   try {
@@ -272,10 +329,12 @@ export async function startApp(options: AppOptions): Promise<App> {
     }
   } catch (error) {
     await Promise.allSettled(adapters.map((a) => a.close()));
+    await health?.close();
     await commands.close();
     await engine.close();
     throw error;
   }
+  adaptersUp = true;
 
   // Loading (and warming up) the default style now makes the first request as fast as the rest;
   // it runs in the inference host behind the already-listening adapters, so the page is up at
@@ -290,6 +349,8 @@ export async function startApp(options: AppOptions): Promise<App> {
   return {
     urls,
     notice,
+    metrics,
+    healthUrl: health?.url,
     close() {
       closing ??= (async () => {
         await Promise.all(adapters.map((a) => a.stop()));
@@ -298,8 +359,20 @@ export async function startApp(options: AppOptions): Promise<App> {
         await engine.close();
         await preload;
         await Promise.all(adapters.map((a) => a.close()));
+        await health?.close();
       })();
       return closing;
     },
   };
+}
+
+/** The process's logger, as configured; the tokens and signing secret are scrubbed from it. */
+export function loggerFor(config: Config, lines?: { write(line: string): unknown }): Logger {
+  return createLogger({
+    level: config.logging.level,
+    format: lines ? 'plain' : config.logging.format,
+    // The application id is public (it is in the invite URL the bot logs); the rest are secrets.
+    secrets: Object.entries(config.secrets).flatMap(([k, v]) => (k === 'discordAppId' ? [] : [v])),
+    ...(lines && { destination: lines }),
+  });
 }

@@ -4,6 +4,7 @@
  * `.env.example`). A `.env` file in the working directory fills in variables the environment
  * lacks. Secrets come only from the environment: JSON files end up in git, tokens must not.
  */
+import { PasticheError } from './engine/errors.ts';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
@@ -98,6 +99,18 @@ const schema = z.strictObject({
     cdnHosts: z.array(host).min(1),
   }),
   slack: z.strictObject({ socketMode: z.boolean() }),
+  logging: z.strictObject({
+    level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']),
+    /** `json`: one object a line; `plain`: readable lines; `auto`: plain on a terminal. */
+    format: z.enum(['auto', 'json', 'plain']),
+  }),
+  /** `/healthz`, `/readyz`, `/metrics` of the bot and of `pastiche worker` (docs/deployment.md). */
+  health: z.strictObject({
+    enabled: z.boolean(),
+    host: z.string().min(1),
+    /** 0 picks a free port. */
+    port: z.number().int().min(0).max(65535),
+  }),
 });
 
 /** Environment variables that hold secrets, by their name in {@link Config.secrets}. */
@@ -135,8 +148,9 @@ export interface ConfigIssue {
 }
 
 /** The configuration cannot be used; `issues` lists every bad key, not just the first. */
-export class ConfigError extends Error {
+export class ConfigError extends PasticheError {
   override readonly name = 'ConfigError';
+  readonly code = 'bad-config';
   constructor(readonly issues: readonly ConfigIssue[]) {
     const lines = issues.map((i) => `  - ${i.key} (from ${i.source}): ${i.message}`);
     super(`invalid configuration:\n${lines.join('\n')}`);

@@ -1,9 +1,6 @@
 /** The `pastiche` command. */
 import { Command } from 'commander';
-import { ConfigError } from '../config.ts';
-import { CheckpointError } from '../engine/checkpoint/errors.ts';
-import { PackError } from '../engine/pack/manifest.ts';
-import { UserError } from '../engine/errors.ts';
+import { describeError } from '../engine/errors.ts';
 import { registerDiscord } from './discord.ts';
 import { registerModels } from './models.ts';
 import { registerStart } from './start.ts';
@@ -22,18 +19,11 @@ registerWorker(program);
 try {
   await program.parseAsync();
 } catch (error) {
-  // Expected failures (a bad checkpoint, a broken pack) get one line, not a stack trace.
-  if (error instanceof UserError) {
-    console.error(`error: ${error.userMessage}${error.detail ? ` (${error.detail})` : ''}`);
-    process.exitCode = 1;
-  } else if (
-    error instanceof CheckpointError ||
-    error instanceof PackError ||
-    error instanceof ConfigError
-  ) {
-    console.error(`error: ${error.message}`);
-    process.exitCode = 1;
-  } else {
-    throw error;
-  }
+  // Expected failures (a bad checkpoint, a broken pack, a bad setting) get one line; a bug gets
+  // the generic line with a request id, and its stack under that id.
+  const { text } = describeError(error, 'operator', (bug, requestId) =>
+    console.error(`ref ${requestId}:`, bug),
+  );
+  console.error(`error: ${text}`);
+  process.exitCode = 1;
 }

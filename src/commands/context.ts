@@ -4,6 +4,7 @@
  */
 import type { Config } from '../config.ts';
 import type { EngineApi, StyleInfo } from '../engine/engine.ts';
+import type { JobMetrics } from '../metrics.ts';
 import { UserError } from '../engine/errors.ts';
 import type { ActiveJobs } from './active.ts';
 import type { ContactSheets } from './contact-sheet.ts';
@@ -44,6 +45,7 @@ export interface CommandContext {
   /** Every command's metadata, for `help`. */
   readonly catalogue: readonly CommandMeta[];
   readonly onError: (error: unknown) => void;
+  readonly metrics?: JobMetrics;
 }
 
 /**

@@ -6,6 +6,7 @@
  */
 import type { Config } from '../config.ts';
 import type { EngineApi, StyleInfo } from '../engine/engine.ts';
+import type { JobMetrics } from '../metrics.ts';
 import { UserError } from '../engine/errors.ts';
 import { ActiveJobs } from './active.ts';
 import { cancel } from './cancel.ts';
@@ -31,9 +32,10 @@ import { pick } from './pick.ts';
 import { styleBlend, type StyleBlendInput } from './style-blend.ts';
 import { styleRandom } from './style-random.ts';
 import { stylize, type StylizeInput } from './stylize.ts';
-import type { Caller, Reply, ReplySink } from './types.ts';
+import type { Caller, OnError, Reply, ReplySink } from './types.ts';
 
-export type { Caller, Reply, ReplySink, ResultParams, Stage } from './types.ts';
+export type { Caller, OnError, Reply, ReplySink, ResultParams, Stage } from './types.ts';
+export { errorReply } from './replies.ts';
 export type { CommandMeta, CommandOption } from './context.ts';
 export type { JobRecord, Precheck, RerollMode, StyleBlendInput, StyleInfo, StylizeInput };
 
@@ -117,8 +119,10 @@ export interface CreateCommandsOptions {
   modelsDir?: string;
   /** One job's running time, for waits ("~2 min") until jobs have been measured; default 15 s. */
   typicalJobMs?: number;
-  /** Unexpected errors (bugs, a failing reply sink); default `console.error`. */
-  onError?: (error: unknown) => void;
+  /** Unexpected errors (bugs, a failing reply sink), with the request id a user was shown. */
+  onError?: OnError;
+  /** Where job outcomes, stage timings and limit refusals are counted. */
+  metrics?: JobMetrics;
 }
 
 const CATALOGUE: readonly CommandMeta[] = [
@@ -145,7 +149,10 @@ const CATALOGUE: readonly CommandMeta[] = [
  */
 export async function createCommands(options: CreateCommandsOptions): Promise<Commands> {
   const { engine, config } = options;
-  const onError = options.onError ?? ((error: unknown) => console.error('pastiche:', error));
+  const onError: OnError =
+    options.onError ??
+    ((error, requestId) =>
+      console.error(`pastiche: ${requestId ? `ref ${requestId}: ` : ''}`, error));
   const url = options.recordsUrl ?? config.cache.url;
   const active = new ActiveJobs(options.typicalJobMs ?? 15_000);
   const { keyPrefix } = config.cache;
@@ -178,6 +185,7 @@ export async function createCommands(options: CreateCommandsOptions): Promise<Co
     sheets,
     catalogue: CATALOGUE,
     onError,
+    ...(options.metrics && { metrics: options.metrics }),
   };
   let closed = false;
 

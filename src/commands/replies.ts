@@ -1,27 +1,22 @@
 /** Turning errors, waits and parameters into the words of a reply. */
 import type { StyleInfo, StylizeResult } from '../engine/engine.ts';
-import { UserError } from '../engine/errors.ts';
+import { describeError } from '../engine/errors.ts';
 import { LimitError } from './limits.ts';
 import type { JobRecord, RecordStyle } from './records.ts';
-import type { Reply, ResultParams, Stage } from './types.ts';
+import type { OnError, Reply, ResultParams, Stage } from './types.ts';
 
 /**
- * The `error` reply for anything a command threw: a `UserError`'s sentence from the table (plus
- * when to try again, for a limit), or a generic sentence for a bug, which goes to `onError`.
+ * The `error` reply for anything a command threw: a typed error's sentence (plus when to try
+ * again, for a limit), or for a bug the generic sentence with a request id, under which
+ * `onError` logs it (see `describeError`).
  */
-export function errorReply(
-  error: unknown,
-  onError: (error: unknown) => void,
-): Extract<Reply, { kind: 'error' }> {
+export function errorReply(error: unknown, onError: OnError): Extract<Reply, { kind: 'error' }> {
   if (error instanceof LimitError) {
     const text = `${error.userMessage} ${retryWords(error.retryAfterMs)}`;
     return { kind: 'error', code: error.code, text, retryAfterMs: error.retryAfterMs };
   }
-  if (error instanceof UserError)
-    return { kind: 'error', code: error.code, text: error.userMessage };
-  onError(error);
-  const internal = new UserError('internal');
-  return { kind: 'error', code: internal.code, text: internal.userMessage };
+  const { code, text, requestId } = describeError(error, 'user', onError);
+  return { kind: 'error', code, text, ...(requestId !== undefined && { requestId }) };
 }
 
 /** "Try again in about 40 s." / "Try again in ~3 min." / "Try again in ~2 h." */

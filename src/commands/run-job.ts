@@ -7,6 +7,7 @@ import type { FaceChoice, StyleChoice } from '../engine/request.ts';
 import type { JobHandle } from '../engine/scheduler.ts';
 import type { ActiveJob } from './active.ts';
 import { channelOf, ownerOf, type CommandContext, type Send } from './context.ts';
+import { LimitError } from './limits.ts';
 import type { JobRecord, RecordStyle } from './records.ts';
 import { paramsText, resultParams, statusReply } from './replies.ts';
 import type { Caller } from './types.ts';
@@ -35,7 +36,10 @@ export async function runJob(
 ): Promise<void> {
   const owner = ownerOf(caller);
   const channel = channelOf(caller);
-  const release = await ctx.limits.admit(owner, channel);
+  const release = await ctx.limits.admit(owner, channel).catch((error: unknown) => {
+    if (error instanceof LimitError) ctx.metrics?.refused(error.code);
+    throw error;
+  });
   let handle: JobHandle<StylizeResult>;
   try {
     handle = ctx.engine.submit({
@@ -67,7 +71,13 @@ export async function runJob(
   });
   handle.on('stage', ({ stage }) => void send(statusReply(jobId, stage)));
   try {
-    const result = await handle.result;
+    const result = await handle.result.then(
+      (r) => (ctx.metrics?.job({ result: r }), r),
+      (error: unknown) => {
+        ctx.metrics?.job({ error });
+        throw error;
+      },
+    );
     if (job.startedAt !== undefined) ctx.active.measured(Date.now() - job.startedAt);
     const record = recordOf(caller, jobId, plan, result);
     await ctx.records.put(record, owner);

@@ -44,9 +44,12 @@ export type Reply =
   /** A finished image; `jobId` is what re-roll buttons and reactions refer to. */
   | { kind: 'result'; jobId: string; image: EncodedImage; text: string; params: ResultParams }
   /** A refusal or failure, in words a user understands, with when to try again if relevant. */
-  | { kind: 'error'; code: string; text: string; retryAfterMs?: number }
+  | { kind: 'error'; code: string; text: string; retryAfterMs?: number; requestId?: string }
   /** Plain information (help, privacy, style list), with an optional picture (contact sheet). */
   | { kind: 'info'; text: string; image?: EncodedImage };
 
 /** Where a command sends its replies. */
 export type ReplySink = (reply: Reply) => void | Promise<void>;
+
+/** Where a bug goes: logged with its stack, under the request id its user was shown (if any). */
+export type OnError = (error: unknown, requestId?: string) => void;

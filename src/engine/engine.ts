@@ -99,6 +99,8 @@ export interface EngineHealth {
   /** Packs loaded in the inference host. */
   packs: string[];
   jobs: SchedulerStats;
+  /** Queue mode: whether the bot's Redis connection is up. */
+  redisReady?: boolean;
 }
 
 interface Content {

@@ -1,7 +1,27 @@
 /**
+ * The base of every typed error: a `code` to branch on (never the message), the sentence to
+ * show, and the standard `cause`. `forUsers` says who the sentence is for: a chat user (a bad
+ * photo, a limit) or the operator (a broken checkpoint, a bad setting), whose errors a chat
+ * user sees only as "something went wrong" with a request id. See `describeError` in
+ * `src/errors.ts`, the one mapper from errors to replies and CLI messages.
+ */
+export abstract class PasticheError extends Error {
+  abstract readonly code: string;
+  /** Whether {@link userMessage} is meant for chat users (else for the operator only). */
+  readonly forUsers: boolean = false;
+
+  /** The sentence to show; by default the message. */
+  get userMessage(): string {
+    return this.message;
+  }
+}
+
+/**
  * Expected failures: a bad photo, an unknown style, a full queue. Each has a code; the sentence
  * a user reads comes from one table, so adapters never match on error strings.
  */
+import { randomBytes } from 'node:crypto';
+
 export type UserErrorCode =
   | 'empty-file'
   | 'not-an-image'
@@ -83,19 +103,21 @@ const MESSAGES: Record<UserErrorCode, string> = {
 /** Every code, for checking one that crossed a process boundary (the queue). */
 export const USER_ERROR_CODES = Object.freeze(Object.keys(MESSAGES) as UserErrorCode[]);
 
-export class UserError extends Error {
+export class UserError extends PasticheError {
   override readonly name: string = 'UserError';
+  override readonly forUsers = true;
 
   constructor(
     readonly code: UserErrorCode,
     /** Technical detail for logs; never shown to users. */
     readonly detail?: string,
+    options?: ErrorOptions,
   ) {
-    super(detail ? `${MESSAGES[code]} (${detail})` : MESSAGES[code]);
+    super(detail ? `${MESSAGES[code]} (${detail})` : MESSAGES[code], options);
   }
 
   /** The sentence to show a user: what happened and what to do. */
-  get userMessage(): string {
+  override get userMessage(): string {
     return MESSAGES[this.code];
   }
 }
@@ -103,7 +125,41 @@ export class UserError extends Error {
 /** No human face in the photo. */
 export class NoFaceError extends UserError {
   override readonly name = 'NoFaceError';
-  constructor(detail?: string) {
-    super('no-face', detail);
+  constructor(detail?: string, options?: ErrorOptions) {
+    super('no-face', detail, options);
   }
+}
+
+/** What to tell someone about an error, from {@link describeError}. */
+export interface ErrorDescription {
+  code: string;
+  /** A sentence without a stack trace. */
+  text: string;
+  /** Set for an internal error: the id its stack was logged under, shown so a report can cite it. */
+  requestId?: string;
+}
+
+/** A short id to find an internal error's stack in the logs ("ref 3f9a2c1e"). */
+export function newRequestId(): string {
+  return randomBytes(4).toString('hex');
+}
+
+/**
+ * The one mapping from errors to words, for every adapter and the CLI. A typed error gives its
+ * sentence and no stack (`audience: 'user'` only takes the ones meant for chat users; the CLI's
+ * operator also gets config, checkpoint and download errors). Anything else is internal: the
+ * generic sentence with a request id, and `onInternal` logs the error with its stack under it.
+ */
+export function describeError(
+  error: unknown,
+  audience: 'user' | 'operator',
+  onInternal: (error: unknown, requestId: string) => void,
+): ErrorDescription {
+  if (error instanceof PasticheError && (error.forUsers || audience === 'operator')) {
+    // The operator also reads the technical detail (the message); a user, the sentence only.
+    return { code: error.code, text: audience === 'user' ? error.userMessage : error.message };
+  }
+  const requestId = newRequestId();
+  onInternal(error, requestId);
+  return { code: 'internal', text: `${MESSAGES.internal} (ref ${requestId})`, requestId };
 }

@@ -103,6 +103,7 @@ export class RemoteEngine implements EngineApi {
       restarts: 0,
       packs: [],
       jobs: { queued: this.#jobs.size, running: 0, detached: 0 },
+      redisReady: this.redis.status === 'ready',
     };
   }
 

@@ -16,11 +16,14 @@ import {
   type JobProgressData,
   type WireResult,
 } from './protocol.ts';
+import type { JobMetrics } from '../metrics.ts';
 import type { QueueSettings } from './settings.ts';
 
 export interface QueueWorker {
   /** Takes no new jobs, lets the running ones finish, then disconnects (the engine is the caller's). */
   close(): Promise<void>;
+  /** Whether the connection to Redis is up (for `/readyz`). */
+  connected(): boolean;
 }
 
 /** How often a running job checks whether its submitter cancelled it. */
@@ -30,6 +33,7 @@ export async function startQueueWorker(
   engine: Engine,
   settings: QueueSettings,
   log: (line: string) => void = console.log,
+  metrics?: JobMetrics,
 ): Promise<QueueWorker> {
   const keys = sideKeys(settings.keyPrefix, settings.name);
   const redis = new Redis(settings.url, { maxRetriesPerRequest: null });
@@ -61,7 +65,14 @@ export async function startQueueWorker(
       );
     }, CANCEL_POLL_MS);
     try {
-      const wire = encodeResult(await handle.result);
+      const result = await handle.result.then(
+        (r) => (metrics?.job({ result: r }), r),
+        (error: unknown) => {
+          metrics?.job({ error });
+          throw error;
+        },
+      );
+      const wire = encodeResult(result);
       if (wire.image.bytes64.length > settings.maxResultBytes) {
         throw new UserError('internal', `result of ${wire.image.bytes64.length} B over the cap`);
       }
@@ -95,5 +106,6 @@ export async function startQueueWorker(
       await worker.close();
       redis.disconnect();
     },
+    connected: () => redis.status === 'ready' && worker.isRunning(),
   };
 }

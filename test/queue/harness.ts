@@ -20,8 +20,11 @@ const BIN = join(import.meta.dirname, '..', '..', 'bin', 'pastiche.js');
 export interface Loopback {
   settings: QueueSettings;
   modelsDir: string;
-  /** Starts one more worker process and waits until it pulls jobs. */
-  startWorker(): Promise<ChildProcess>;
+  /**
+   * Starts one more worker process (with `extraEnv` added) and waits until it pulls jobs;
+   * `output()` is what it printed so far.
+   */
+  startWorker(extraEnv?: NodeJS.ProcessEnv): Promise<ChildProcess & { output(): string }>;
   engine(): Promise<RemoteEngine>;
   /** Kills the workers, closes the engines, deletes the queue's keys and the packs. */
   close(): Promise<void>;
@@ -69,9 +72,12 @@ export async function loopback(
   return {
     settings,
     modelsDir,
-    async startWorker() {
+    async startWorker(extraEnv = {}) {
       // cwd: an empty dir, so a developer's .env never leaks into the test.
-      const child = spawn(process.execPath, [BIN, 'worker'], { env, cwd: modelsDir });
+      const child = spawn(process.execPath, [BIN, 'worker'], {
+        env: { ...env, ...extraEnv },
+        cwd: modelsDir,
+      });
       workers.push(child);
       let out = '';
       child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
@@ -89,7 +95,7 @@ export async function loopback(
           reject(new Error(`worker exited (${code}):\n${out}`));
         });
       });
-      return child;
+      return Object.assign(child, { output: () => out });
     },
     async engine() {
       const engine = await RemoteEngine.create({ ...settings, cacheUrl: REDIS_URL, pollMs: 250 });

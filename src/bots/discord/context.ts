@@ -1,9 +1,8 @@
 /** What every handler of the adapter gets, and the few helpers they share. */
 import type { BaseInteraction, Channel, PartialUser, User } from 'discord.js';
-import type { Caller, Commands, Reply } from '../../commands/index.ts';
+import { errorReply, type Caller, type Commands, type Reply } from '../../commands/index.ts';
 import type { Config } from '../../config.ts';
-import { UserError } from '../../engine/errors.ts';
-import { IntakeError, type DownloadPolicy } from './download.ts';
+import type { DownloadPolicy } from './download.ts';
 import {
   botPermissionsIn,
   missingNames,
@@ -83,10 +82,7 @@ export function jobView(
 
 /** The `error` reply for an intake failure (or, logged, for anything unexpected). */
 export function errorOf(error: unknown, log: (line: string) => void): Reply {
-  if (error instanceof IntakeError || error instanceof UserError) {
-    return { kind: 'error', code: error.code, text: error.userMessage };
-  }
-  log(`discord: ${(error as Error).stack ?? String(error)}`);
-  const internal = new UserError('internal');
-  return { kind: 'error', code: internal.code, text: internal.userMessage };
+  return errorReply(error, (e, id) =>
+    log(`discord: ref ${id}: ${(e as Error).stack ?? String(e)}`),
+  );
 }

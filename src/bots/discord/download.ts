@@ -3,7 +3,7 @@
  * streaming, never written to disk. Whether the bytes are an image is the engine's decode's call
  * (magic bytes), so it is checked in one place for every platform.
  */
-import { UserError } from '../../engine/errors.ts';
+import { PasticheError, UserError } from '../../engine/errors.ts';
 
 /** Where a photo is, with the size Discord reported (an attachment has one; an avatar not). */
 export interface PhotoSource {
@@ -31,8 +31,9 @@ const MESSAGES: Record<IntakeCode, string> = {
     'That message has no photo I can use. Use "Stylize photo" on a message with an image attached.',
 };
 
-export class IntakeError extends Error {
+export class IntakeError extends PasticheError {
   override readonly name = 'IntakeError';
+  override readonly forUsers = true;
   constructor(
     readonly code: IntakeCode,
     readonly detail?: string,
@@ -40,7 +41,7 @@ export class IntakeError extends Error {
     super(detail ? `${MESSAGES[code]} (${detail})` : MESSAGES[code]);
   }
 
-  get userMessage(): string {
+  override get userMessage(): string {
     return MESSAGES[this.code];
   }
 }

@@ -3,6 +3,7 @@
  * and whose commands' replies become messages. Holds no state a restart would lose: buttons
  * carry their job id, and result messages map to jobs in keyv.
  */
+import type { Logger } from '../../log.ts';
 import { once } from 'node:events';
 import {
   Client,
@@ -38,6 +39,8 @@ export interface StartDiscordOptions {
   /** How long `close` waits for handlers in progress; default 10 s. */
   drainMs?: number;
   log?: (line: string) => void;
+  /** The structured log, which discord.js's warn/debug events go into; default: `log`'s lines. */
+  logger?: Logger;
 }
 
 export interface DiscordBot {
@@ -118,6 +121,13 @@ export async function startDiscord(options: StartDiscordOptions): Promise<Discor
     track('reaction', reactions.handleUncachedDm(client, d));
   });
   client.on(Events.Error, (e) => log(`discord: ${e.message}`));
+  if (options.logger) {
+    const djs = options.logger.child({ component: 'discord.js' });
+    client.on(Events.Warn, (message) => djs.warn(message));
+    // Heartbeats and gateway chatter: only when `logging.level` is debug (checked first, as the
+    // events are frequent).
+    if (djs.isLevelEnabled('debug')) client.on(Events.Debug, (message) => djs.debug(message));
+  }
 
   try {
     const ready = once(client, Events.ClientReady);

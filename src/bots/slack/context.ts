@@ -3,10 +3,14 @@
  * download, and `run`, which starts a command in the background with its replies rendered in
  * Slack. Listeners acknowledge first and never wait for a job.
  */
-import type { Caller, Commands, Reply, ReplySink } from '../../commands/index.ts';
+import {
+  errorReply,
+  type Caller,
+  type Commands,
+  type Reply,
+  type ReplySink,
+} from '../../commands/index.ts';
 import type { Config } from '../../config.ts';
-import { UserError } from '../../engine/errors.ts';
-import { SlackUserError } from './errors.ts';
 import type { PhotoRef } from './photos.ts';
 import { SlackReplies, type ReplyDeps, type ReplyTarget } from './replies.ts';
 
@@ -44,7 +48,7 @@ export function createContext(
       const replies = new SlackReplies(deps, target);
       track(
         work(replies.sink)
-          .catch((error: unknown) => replies.sink(errorReply(error, deps.log)))
+          .catch((error: unknown) => replies.sink(slackErrorReply(error, deps.log)))
           .then(() => replies.settled()),
       );
     },
@@ -64,11 +68,6 @@ export function createContext(
   };
 }
 
-function errorReply(error: unknown, log: (line: string) => void): Reply {
-  if (error instanceof SlackUserError || error instanceof UserError) {
-    return { kind: 'error', code: error.code, text: error.userMessage };
-  }
-  log(`slack: ${(error as Error).stack ?? String(error)}`);
-  const internal = new UserError('internal');
-  return { kind: 'error', code: internal.code, text: internal.userMessage };
+function slackErrorReply(error: unknown, log: (line: string) => void): Reply {
+  return errorReply(error, (e, id) => log(`slack: ref ${id}: ${(e as Error).stack ?? String(e)}`));
 }

@@ -3,6 +3,8 @@
  * `/stylize` line it cannot read). Like the engine's `UserError`, each has a code and the
  * sentence comes from one table, so nothing matches on error strings.
  */
+import { PasticheError } from '../../engine/errors.ts';
+
 export type SlackErrorCode =
   | 'files-scope'
   | 'download-failed'
@@ -32,8 +34,9 @@ const MESSAGES: Record<SlackErrorCode, (detail: string) => string> = {
     'for example `/stylize cartoon:26 structure=0.7`.',
 };
 
-export class SlackUserError extends Error {
+export class SlackUserError extends PasticheError {
   override readonly name = 'SlackUserError';
+  override readonly forUsers = true;
 
   constructor(
     readonly code: SlackErrorCode,
@@ -44,7 +47,7 @@ export class SlackUserError extends Error {
   }
 
   /** The sentence to show: what happened and what to do. */
-  get userMessage(): string {
+  override get userMessage(): string {
     return this.message;
   }
 }

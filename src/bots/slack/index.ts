@@ -3,6 +3,7 @@
  * or HTTP (`/slack/events`, checked against the signing secret), with every listener calling
  * the platform-neutral commands. The app manifest and setup are in docs/slack.md.
  */
+import type { Logger as PinoLogger } from '../../log.ts';
 import type { AddressInfo } from 'node:net';
 import {
   App,
@@ -55,6 +56,8 @@ export interface SlackOptions {
    */
   statusIntervalMs?: number;
   log?: (line: string) => void;
+  /** The structured log, which Bolt's own logs go into (levelled); default: `log`'s lines. */
+  logger?: PinoLogger;
 }
 
 export interface SlackBot {
@@ -82,7 +85,9 @@ const SLACK_FILES = 'https://files.slack.com';
 export async function startSlack(options: SlackOptions): Promise<SlackBot> {
   const { config, botToken } = options;
   const log = options.log ?? ((line: string) => console.warn(line));
-  const logger = boltLogger(log);
+  const logger = options.logger
+    ? boltPino(options.logger.child({ component: 'slack' }))
+    : boltLogger(log);
   const mode = receiverMode(options, logger);
   const clientOptions = options.slackApiUrl ? { slackApiUrl: options.slackApiUrl } : {};
   const identity = await whoAmI(botToken, clientOptions);
@@ -188,6 +193,26 @@ function boltLogger(log: (line: string) => void): Logger {
     error: write,
     setLevel: () => undefined,
     getLevel: () => LogLevel.WARN,
+    setName: () => undefined,
+  };
+}
+
+/** Bolt's logs at their own levels into the structured log (Bolt's Logger interface). */
+function boltPino(pino: PinoLogger): Logger {
+  const at =
+    (level: 'debug' | 'info' | 'warn' | 'error') =>
+    (...parts: unknown[]) =>
+      pino[level](
+        parts.map((p) => (p instanceof Error ? (p.stack ?? p.message) : String(p))).join(' '),
+      );
+  return {
+    debug: at('debug'),
+    info: at('info'),
+    warn: at('warn'),
+    error: at('error'),
+    // The configured `logging.level` rules; Bolt asks only to filter before formatting.
+    setLevel: () => undefined,
+    getLevel: () => (pino.isLevelEnabled('debug') ? LogLevel.DEBUG : LogLevel.INFO),
     setName: () => undefined,
   };
 }

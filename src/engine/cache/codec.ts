@@ -1,3 +1,4 @@
+import { PasticheError } from '../errors.ts';
 import type { Alignment, ContentEntry, StyleCodeEntry, StyleCodeMeta } from './latents.ts';
 
 /**
@@ -26,8 +27,9 @@ const KIND = { content: 1, style: 2, keys: 3 } as const;
 type Kind = (typeof KIND)[keyof typeof KIND];
 
 /** A stored value that is not in this layout: from a newer version, or damaged. */
-export class CacheFormatError extends Error {
+export class CacheFormatError extends PasticheError {
   override readonly name = 'CacheFormatError';
+  readonly code = 'bad-cache-entry';
 }
 
 // Float32 payloads are copied byte for byte (the only way to keep NaN payloads); the layout is

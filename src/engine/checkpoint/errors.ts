@@ -1,4 +1,6 @@
 /** Why a checkpoint or code table could not be read. */
+import { PasticheError } from '../errors.ts';
+
 export type CheckpointErrorCode =
   | 'not-found'
   | 'truncated'
@@ -16,7 +18,7 @@ export type CheckpointErrorCode =
  * cause, so an operator can tell a truncated download from a file that is not a DualStyleGAN
  * checkpoint at all.
  */
-export class CheckpointError extends Error {
+export class CheckpointError extends PasticheError {
   override readonly name = 'CheckpointError';
 
   constructor(

@@ -9,6 +9,8 @@
  * asked (plain http is allowed there for a local hub and tests).
  */
 
+import { PasticheError } from '../errors.ts';
+
 export type DownloadErrorKind =
   | 'offline'
   | 'not-found'
@@ -21,8 +23,9 @@ export type DownloadErrorKind =
   | 'aborted';
 
 /** A file could not be downloaded. `kind` says why, so callers never match on messages. */
-export class DownloadError extends Error {
+export class DownloadError extends PasticheError {
   override readonly name = 'DownloadError';
+  readonly code = 'download-failed';
   /** Whether another attempt may succeed (a cut connection, a stall, a 5xx). */
   readonly retryable: boolean;
   constructor(

@@ -2,6 +2,7 @@
  * A style pack is a directory: `manifest.json`, ONNX graphs with their external weight files,
  * and (for a style) the exemplar codes as raw float32. The manifest is the pack's contract.
  */
+import { PasticheError } from '../errors.ts';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -103,8 +104,9 @@ export const manifestSchema = z.discriminatedUnion('kind', [encoderManifest, sty
 export type Manifest = z.infer<typeof manifestSchema>;
 
 /** A pack's manifest that cannot be used. */
-export class PackError extends Error {
+export class PackError extends PasticheError {
   override readonly name = 'PackError';
+  readonly code = 'bad-pack';
   constructor(
     readonly pack: string,
     detail: string,

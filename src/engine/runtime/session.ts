@@ -1,6 +1,7 @@
 /**
  * The one module that imports onnxruntime-node. Everything else passes {@link TensorData}.
  */
+import { PasticheError } from '../errors.ts';
 import { cpus } from 'node:os';
 import * as ort from 'onnxruntime-node';
 import { missingProviderHint, providerChain, type Device, type Provider } from './devices.ts';
@@ -37,8 +38,9 @@ export interface SessionOptions {
 }
 
 /** A device that cannot run here; `message` is the one sentence a person acts on. */
-export class DeviceUnavailableError extends Error {
+export class DeviceUnavailableError extends PasticheError {
   override readonly name = 'DeviceUnavailableError';
+  readonly code = 'device-unavailable';
   constructor(
     readonly provider: Provider,
     cause: unknown,
