@@ -50,7 +50,10 @@ describe('models demo', () => {
       '--dir',
       out,
     );
-    assert.match(verify.stdout, /demo-64: \d+ files match, ran generator, generator-head, generator-tail, sampler/);
+    assert.match(
+      verify.stdout,
+      /demo-64: \d+ files match, ran generator, generator-head, generator-tail, sampler/,
+    );
     assert.match(verify.stdout, /demo-64-encoder: \d+ files match, ran encoder, mapping/);
     assert.match(verify.stdout, /demo-64-encoder-wplus: \d+ files match, ran encoder, mapping/);
   });
@@ -81,7 +84,10 @@ describe('models demo', () => {
       );
       // verify runs the generator at batch 1 and checks the output is [1,3,1024,1024] and finite.
       const { stdout } = await pastiche('models', 'verify', 'demo-1024', '--dir', out);
-      assert.match(stdout, /demo-1024: \d+ files match, ran generator, generator-head, generator-tail, sampler/);
+      assert.match(
+        stdout,
+        /demo-1024: \d+ files match, ran generator, generator-head, generator-tail, sampler/,
+      );
     },
   );
 });
