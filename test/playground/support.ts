@@ -25,6 +25,8 @@ export async function testEnv(modelsDir: string): Promise<Record<string, string>
     PASTICHE_MODELS_HUB_URL: await closedHubUrl(),
     PASTICHE_PLAYGROUND_PORT: '0',
     PASTICHE_CACHE_URL: 'memory',
+    // The lines a person reads at a terminal: `auto` would log JSON into the test's pipe.
+    PASTICHE_LOGGING_FORMAT: 'plain',
   };
 }
 
