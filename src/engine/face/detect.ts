@@ -3,8 +3,8 @@ import path from 'node:path';
 import { ready as tfReady, setBackend } from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import * as faceapi from '@vladmandic/face-api/dist/face-api.node-wasm.js';
-import sharp from 'sharp';
 import type { RgbImage } from '../image/decode.ts';
+import { resizeRgb } from '../image/resize.ts';
 import { eyeLineAngle } from './align.ts';
 import { rotatedSquare, warpQuadBilinear, type Point } from './warp.ts';
 
@@ -80,7 +80,7 @@ export async function detectFaces(
 ): Promise<DetectedFace[]> {
   await loadFaceApi();
   const scale = Math.min(1, DETECT_MAX_SIDE / Math.max(image.width, image.height));
-  const small = scale < 1 ? await resize(image, scale) : image;
+  const small = scale < 1 ? await resizeRgb(image, scale) : image;
   const k = image.width / small.width;
   const longer = Math.max(small.width, small.height);
   const tensor = faceapi.tf.tensor3d(small.data, [small.height, small.width, 3], 'int32');
@@ -178,7 +178,7 @@ async function squarePatch(
   size: number,
 ): Promise<Uint8Array> {
   const shrink = Math.floor(side / size);
-  const src = shrink < 2 ? image : await resize(image, 1 / shrink);
+  const src = shrink < 2 ? image : await resizeRgb(image, 1 / shrink);
   const kx = src.width / image.width;
   const ky = src.height / image.height;
   // Corners scale per axis; rounding the small image's sides skews the square by < 1 pixel.
@@ -187,16 +187,4 @@ async function squarePatch(
     y * ky,
   ]);
   return warpQuadBilinear(src, [nw!, sw!, se!, ne!], size, size);
-}
-
-async function resize(image: RgbImage, scale: number): Promise<RgbImage> {
-  const width = Math.max(1, Math.round(image.width * scale));
-  const height = Math.max(1, Math.round(image.height * scale));
-  const data = await sharp(image.data, {
-    raw: { width: image.width, height: image.height, channels: 3 },
-  })
-    .resize(width, height, { kernel: 'lanczos3', fit: 'fill' })
-    .raw()
-    .toBuffer();
-  return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width, height };
 }

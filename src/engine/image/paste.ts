@@ -3,9 +3,9 @@
  * its alignment quad and blended in under a feathered mask, so the rest of the photo is left
  * exactly as it was.
  */
-import sharp from 'sharp';
 import type { Point } from '../face/warp.ts';
 import type { RgbImage } from './decode.ts';
+import { resizeRgb } from './resize.ts';
 
 /** One stylized face and where its aligned square lies in the photo. */
 export interface PastedFace {
@@ -49,7 +49,7 @@ export async function pasteFaces(
   const maxSide = options.maxSide ?? DEFAULT_PASTE_MAX_SIDE;
   const feather = Math.min(1, Math.max(0, options.feather ?? DEFAULT_FEATHER));
   const scale = Math.min(1, maxSide / Math.max(photo.width, photo.height));
-  const out = scale < 1 ? await resize(photo, scale) : copy(photo);
+  const out = scale < 1 ? await resizeRgb(photo, scale) : copy(photo);
   const kx = out.width / photo.width;
   const ky = out.height / photo.height;
   for (const face of faces) {
@@ -129,16 +129,4 @@ function clamp(i: number, n: number): number {
 
 function copy(image: RgbImage): RgbImage {
   return { data: image.data.slice(), width: image.width, height: image.height };
-}
-
-async function resize(image: RgbImage, scale: number): Promise<RgbImage> {
-  const width = Math.max(1, Math.round(image.width * scale));
-  const height = Math.max(1, Math.round(image.height * scale));
-  const data = await sharp(image.data, {
-    raw: { width: image.width, height: image.height, channels: 3 },
-  })
-    .resize(width, height, { kernel: 'lanczos3', fit: 'fill' })
-    .raw()
-    .toBuffer();
-  return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width, height };
 }

@@ -3,7 +3,6 @@ import {
   createReadStream,
   existsSync,
   mkdirSync,
-  readFileSync,
   readdirSync,
   renameSync,
   rmSync,
@@ -16,7 +15,7 @@ import {
   MANIFEST,
   PACK_FORMAT,
   PackError,
-  manifestSchema,
+  readManifest,
   type FileEntry,
   type Manifest,
 } from './manifest.ts';
@@ -41,15 +40,7 @@ export function removePartialPacks(): void {
  * inconsistent shapes never becomes installed.
  */
 export function checkPackFiles(dir: string): Manifest {
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(join(dir, MANIFEST), 'utf8'));
-  } catch (error) {
-    throw new PackError(dir, `no readable ${MANIFEST} (${(error as Error).message})`);
-  }
-  const parsed = manifestSchema.safeParse(json);
-  if (!parsed.success) throw new PackError(dir, `invalid ${MANIFEST}: ${parsed.error.message}`);
-  const m = parsed.data;
+  const m = readManifest(dir);
   const sizeOf = (name: string): number => {
     const entry = m.files.find((f) => f.name === name);
     if (!entry) throw new PackError(m.name, `${name} is not in the manifest`);
