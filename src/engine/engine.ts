@@ -96,6 +96,8 @@ export interface EngineHealth {
   /** Times the inference host died and was restarted. */
   restarts: number;
   lastCrash?: HostHealth['lastCrash'];
+  /** The inference host's peak resident memory in bytes (its models), as of its latest answer. */
+  peakRssBytes?: number;
   /** Packs loaded in the inference host. */
   packs: string[];
   jobs: SchedulerStats;
@@ -278,6 +280,7 @@ export class Engine {
       ...(host.pid !== undefined && { pid: host.pid }),
       restarts: host.restarts,
       ...(host.lastCrash && { lastCrash: host.lastCrash }),
+      ...(host.peakRssBytes !== undefined && { peakRssBytes: host.peakRssBytes }),
       packs: [...this.#loaded.keys()],
       jobs: this.scheduler.stats(),
     };
@@ -413,6 +416,7 @@ export class Engine {
         ready.map((r) => r.prepared),
         items[ready[0]!.index]!.input.noiseSeed,
         signal,
+        (job, image) => items[ready[job]!.index]!.preview(image),
       );
     } catch (error) {
       for (const { index } of ready) results[index] = error as Error;
@@ -433,7 +437,12 @@ export class Engine {
     return results;
   };
 
-  private generate(batch: readonly Prepared[], noiseSeed: string | undefined, signal: AbortSignal) {
+  private generate(
+    batch: readonly Prepared[],
+    noiseSeed: string | undefined,
+    signal: AbortSignal,
+    onPreview: (job: number, image: EncodedImage) => void,
+  ) {
     return this.host.call(
       'generate',
       {
@@ -444,6 +453,7 @@ export class Engine {
         outputs: batch.map((p) => this.jobOutput(p)),
       },
       signal,
+      (progress) => onPreview(progress.job, progress.image),
     );
   }
 

@@ -4,6 +4,7 @@
  * once, so a job retried after a worker crash still gives its submitter one result.
  */
 import type { StylizeResult } from '../engine/engine.ts';
+import type { EncodedImage } from '../engine/image/encode.ts';
 import { JobEmitter } from '../engine/scheduler/job-emitter.ts';
 import type { JobHandle, JobStage } from '../engine/scheduler/types.ts';
 
@@ -50,6 +51,12 @@ export class RemoteJob extends JobEmitter<StylizeResult> implements JobHandle<St
     // poller may have seen neither); it implies the job started.
     this.start();
     if (this.state === 'running') this.tell('stage', { stage });
+  }
+
+  /** A preview implies the job runs, like a stage; one arriving after the result is dropped. */
+  preview(image: EncodedImage): void {
+    this.start();
+    if (this.state === 'running') this.tell('preview', { image });
   }
 
   finish(result: StylizeResult): boolean {
