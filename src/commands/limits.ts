@@ -10,7 +10,7 @@ import {
   type RateLimiterAbstract,
 } from 'rate-limiter-flexible';
 import type { Config } from '../config.ts';
-import { connectRedis } from '../engine/cache/redis.ts';
+import { connectRedis } from '../stores/redis.ts';
 import { UserError, type UserErrorCode } from '../engine/errors.ts';
 
 /** A refusal by a limit: the user may try again after `retryAfterMs`. */

@@ -3,8 +3,8 @@
  * stages as job progress, and returns the result (image as base64) as the job's return value.
  */
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
-import { Redis } from 'ioredis';
 import type { Engine } from '../engine/engine.ts';
+import { queueConnection, queueRedis } from '../stores/redis.ts';
 import { UserError } from '../engine/errors.ts';
 import { releasePriority } from './fairness.ts';
 import {
@@ -36,10 +36,11 @@ export async function startQueueWorker(
   metrics?: JobMetrics,
 ): Promise<QueueWorker> {
   const keys = sideKeys(settings.keyPrefix, settings.name);
-  const redis = new Redis(settings.url, { maxRetriesPerRequest: null });
-  // Without a listener ioredis prints "Unhandled error event" on every reconnect attempt while
-  // Redis is down; it reconnects on its own, so one line per error is enough.
-  redis.on('error', (error: Error) => log(`worker: redis: ${error.message}`));
+  const redis = queueRedis(settings.url, {
+    blocking: true,
+    onError: (error) =>
+      log(`worker: redis: ${error instanceof Error ? error.message : String(error)}`),
+  });
   // The bot lists styles from here, so it never opens a pack.
   await redis.set(keys.styles, JSON.stringify(engine.styles()));
 
@@ -87,7 +88,7 @@ export async function startQueueWorker(
   };
 
   const worker = new Worker<JobData, WireResult>(settings.name, run, {
-    connection: { url: settings.url, maxRetriesPerRequest: null },
+    connection: queueConnection(settings.url, true),
     prefix: settings.keyPrefix,
     concurrency: settings.concurrency,
     lockDuration: settings.lockMs,
