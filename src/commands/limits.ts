@@ -25,6 +25,14 @@ export class LimitError extends UserError {
   }
 }
 
+/**
+ * Whether `error` turned a request away for want of room (a limit, or the engine's queue full or
+ * closing) rather than for what it asked: these are what `/metrics` counts as refusals.
+ */
+export function isRefusal(error: unknown): error is UserError {
+  return error instanceof LimitError || (error instanceof UserError && error.code === 'busy');
+}
+
 /** How long until a slot frees, from what this process knows of its jobs. */
 export interface WaitEstimates {
   /** Until one of the owner's jobs in progress finishes. */
