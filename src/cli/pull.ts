@@ -28,7 +28,7 @@ function reporter(tty: boolean): (event: PullEvent) => void {
         console.log(`${event.files.length} files, ${bytes(event.totalBytes)} in all`);
         break;
       case 'file-missing':
-        console.log(`${event.file.path}: not published for this style, skipped`);
+        console.log(`${event.file.path}: not published (optional), skipped`);
         break;
       case 'file-start':
         startedAt = performance.now();

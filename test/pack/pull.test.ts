@@ -145,23 +145,30 @@ describe('models pull', () => {
 
     assert.deepEqual(
       result.downloaded.map((d) => [d.status, d.verified]),
-      new Array(5).fill(['downloaded', 'sha256']),
+      new Array(6).fill(['downloaded', 'sha256']),
     );
     assert.ok(hub.seen.some((s) => s.method === 'GET' && s.path.startsWith('/cdn/cartoon/')));
-    for (const rel of ['encoder.pt', 'cartoon/generator.pt', 'cartoon/sampler.pt']) {
+    for (const rel of ['encoder.pt', 'encoder_wplus.pt', 'cartoon/generator.pt', 'cartoon/sampler.pt']) {
       const got = readFileSync(join(opts.downloadsDir, rel));
       assert.equal(sha256(got), sha256(readFileSync(join(CHECKPOINT, rel))), rel);
     }
     assert.deepEqual(
       listPacks(opts.out).map((p) => p.manifest.name),
-      ['cartoon', 'encoder'],
+      ['cartoon', 'encoder', 'encoder-wplus'],
+    );
+    // The published W+ encoder becomes the identity encoder's pack, as `models import` makes it.
+    const wPlus = openPack(opts.out, 'encoder-wplus').manifest;
+    assert.equal(wPlus.kind === 'encoder' && wPlus.space, 'w+');
+    assert.deepEqual(
+      wPlus.sources.map((s) => s.name),
+      ['encoder_wplus.pt'],
     );
     const cartoon = openPack(opts.out, 'cartoon').manifest;
     assert.equal(cartoon.kind === 'style' && cartoon.hasSampler, true);
     assert.equal(cartoon.demo, false);
     assert.match(cartoon.licence, /non-commercial/);
     const progress = events.filter((e) => e.type === 'file-progress');
-    assert.ok(progress.length >= 5, 'progress for every file');
+    assert.ok(progress.length >= 6, 'progress for every file');
 
     // A second pull finds every file in place: HEADs only, no GET.
     const before = hub.seen.length;
@@ -231,7 +238,7 @@ describe('models pull', () => {
   });
 
   it('names an unknown style before downloading anything, and skips optional files', async () => {
-    const hub = await startHub({ hide: ['cartoon/sampler.pt'] });
+    const hub = await startHub({ hide: ['cartoon/sampler.pt', 'encoder_wplus.pt'] });
     const opts = options(hub.url);
     const error = await rejection(pullStyles({ ...opts, styles: ['cartoon', 'watercolor'] }));
     assert.equal(error.kind, 'not-found');
@@ -245,14 +252,22 @@ describe('models pull', () => {
     const stale = join(opts.downloadsDir, 'cartoon/sampler.pt');
     mkdirSync(dirname(stale), { recursive: true });
     copyFileSync(join(CHECKPOINT, 'cartoon/sampler.pt'), stale);
+    const staleWPlus = join(opts.downloadsDir, 'encoder_wplus.pt');
+    copyFileSync(join(CHECKPOINT, 'encoder_wplus.pt'), staleWPlus);
     const result = await pullStyles(opts);
     assert.deepEqual(
       result.missing.map((f) => f.path),
-      ['cartoon/sampler.pt'],
+      ['encoder_wplus.pt', 'cartoon/sampler.pt'],
     );
     const cartoon = openPack(opts.out, 'cartoon').manifest;
     assert.equal(cartoon.kind === 'style' && cartoon.hasSampler, false);
     assert.ok(!existsSync(stale));
+    // No W+ encoder published: no identity pack, and no error.
+    assert.ok(!existsSync(staleWPlus));
+    assert.deepEqual(
+      listPacks(opts.out).map((p) => p.manifest.name),
+      ['cartoon', 'encoder'],
+    );
   });
 
   it('reports an unreachable hub as offline, a stalled one as a timeout', async () => {
