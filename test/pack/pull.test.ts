@@ -148,7 +148,12 @@ describe('models pull', () => {
       new Array(6).fill(['downloaded', 'sha256']),
     );
     assert.ok(hub.seen.some((s) => s.method === 'GET' && s.path.startsWith('/cdn/cartoon/')));
-    for (const rel of ['encoder.pt', 'encoder_wplus.pt', 'cartoon/generator.pt', 'cartoon/sampler.pt']) {
+    for (const rel of [
+      'encoder.pt',
+      'encoder_wplus.pt',
+      'cartoon/generator.pt',
+      'cartoon/sampler.pt',
+    ]) {
       const got = readFileSync(join(opts.downloadsDir, rel));
       assert.equal(sha256(got), sha256(readFileSync(join(CHECKPOINT, rel))), rel);
     }
