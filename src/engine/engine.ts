@@ -144,7 +144,7 @@ export interface EngineOptions {
   threads?: number;
   /** Execution provider (default `cpu`); `auto` takes a GPU where one works. */
   device?: Device;
-  /** Weight bytes of style packs kept loaded (default 2 GB). */
+  /** Weight bytes of style packs and W+ encoders kept loaded (default 2 GB). */
   memoryBudgetBytes?: number;
   warmup?: boolean;
   maxQueue?: number;
