@@ -4,8 +4,10 @@
  * a CDN path, Range support, and failures on demand (a cut connection, corrupt bytes).
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { once } from 'node:events';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
@@ -294,6 +296,37 @@ describe('models pull', () => {
       downloadFile(url, join(tempDir('pull'), 'f'), { idleTimeoutMs: 100, retries: 0 }),
     );
     assert.equal(timeout.kind, 'timeout');
+  });
+
+  it('on SIGINT during the import removes the half-written pack and keeps the downloads', async () => {
+    const hub = await startHub();
+    const opts = options(hub.url);
+    const bin = join(import.meta.dirname, '..', '..', 'bin', 'pastiche.js');
+    const args = ['models', 'pull', 'cartoon', '--hub', hub.url, '--repo', REPO];
+    args.push('--out', opts.out, '--downloads', opts.downloadsDir);
+    const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+    const partial = (): boolean =>
+      existsSync(opts.out) && readdirSync(opts.out).some((name) => name.includes('.partial-'));
+    // Waits for the importer's first temporary folder (state, not time), then interrupts it.
+    let signalled = false;
+    while (!signalled) {
+      const finished = await Promise.race([
+        exited.then(() => true),
+        new Promise<false>((resolve) => setImmediate(() => resolve(false))),
+      ]);
+      if (finished) break;
+      if (partial()) signalled = child.kill('SIGINT');
+    }
+    const [code, signal] = await exited;
+    assert.ok(signalled, `the pull finished before a .partial folder was seen: ${stderr}`);
+    assert.ok(code === 130 || signal === 'SIGINT', `exit ${code}: ${stderr}`);
+    assert.match(stderr, /SIGINT: pull interrupted/);
+    const left = existsSync(opts.out) ? readdirSync(opts.out).filter((n) => n.startsWith('.')) : [];
+    assert.deepEqual(left, []);
+    assert.ok(existsSync(join(opts.downloadsDir, 'cartoon', 'generator.pt')), 'downloads stay');
   });
 
   it('follows redirects only to https or the same origin', async () => {
