@@ -1,5 +1,5 @@
 /**
- * Results remember their encoder: a re-roll or a pick of a result made with the identity (W+)
+ * Results remember their encoder: a re-roll, pick or whole photo of a result made with the identity (W+)
  * encoder uses it again, and so reads the cached W+ code, even after the server's default
  * encoder changed to the style (z+) one.
  */
@@ -11,6 +11,7 @@ import { tempDir } from '../helpers/packs.ts';
 import { caller, collect, demoModels, last, photo, start, type Rig } from './setup.ts';
 
 const astronaut = photo('astronaut.png');
+const KEEP_MS = 10 * 60_000;
 const stages = (replies: Reply[]): string[] =>
   replies.flatMap((r) => (r.kind === 'status' ? [r.stage] : []));
 
@@ -21,11 +22,11 @@ describe('commands: a result keeps its encoder', { timeout: 300_000 }, () => {
   let rig: Rig;
   before(async () => {
     models = await demoModels(dir);
-    rig = await start(dir, models, url, {}, { encoder: 'identity' });
+    rig = await start(dir, models, url, {}, { encoder: 'identity', keepPhotosMs: KEEP_MS });
   });
   after(() => rig.close());
 
-  it('re-rolls and picks with the W+ encoder after the default became z+', async () => {
+  it('re-rolls, picks and pastes back with the W+ encoder after the default became z+', async () => {
     const made = last(
       await collect((s) => rig.commands.stylize(caller('ada'), { photo: astronaut }, s)),
       'result',
@@ -39,7 +40,7 @@ describe('commands: a result keeps its encoder', { timeout: 300_000 }, () => {
 
     // A restart with the other default: only the W+ code of the photo is cached.
     await rig.close();
-    rig = await start(dir, models, url, {}, { encoder: 'style' });
+    rig = await start(dir, models, url, {}, { encoder: 'style', keepPhotosMs: KEEP_MS });
 
     // Without a record to follow, the photo goes through the z+ encoder: it is not cached.
     const fresh = await collect((s) => rig.commands.stylize(caller('ada'), {}, s));
@@ -57,5 +58,13 @@ describe('commands: a result keeps its encoder', { timeout: 300_000 }, () => {
     );
     last(picked, 'result');
     assert.ok(!stages(picked).includes('encoding'));
+
+    // The whole photo: the kept photo, and the W+ code of its face (no encoder run either).
+    const pasted = await collect((s) =>
+      rig.commands.wholePhoto(caller('ada'), { jobId: made.jobId }, s),
+    );
+    const whole = last(pasted, 'result');
+    assert.ok(!stages(pasted).includes('encoding'));
+    assert.equal((await rig.commands.job(whole.jobId))?.options.encoder, 'identity');
   });
 });
