@@ -12,7 +12,7 @@ import { startDiscord, type DiscordBot } from '../../src/bots/discord/index.ts';
 import { createCommands, type Commands } from '../../src/commands/index.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { Engine } from '../../src/engine/engine.ts';
-import { writeDemoPacks } from '../../src/engine/pack/demo-packs.ts';
+import { installDemoPacks } from '../helpers/demo-packs.ts';
 import { FIXTURES, tempDir } from '../helpers/packs.ts';
 import { FakeDiscord, snowflake, user, type RecordedRequest } from './fake-discord.ts';
 import { attachment } from './payloads.ts';
@@ -53,7 +53,7 @@ export function useHarness(): Harness {
     await engine?.close();
   });
   before(async () => {
-    await writeDemoPacks(join(dir, 'models'), 64);
+    await installDemoPacks(join(dir, 'models'), 64);
     h.config = loadConfig({
       cwd: dir,
       env: {
