@@ -32,12 +32,21 @@ import { pick } from './pick.ts';
 import { styleBlend, type StyleBlendInput } from './style-blend.ts';
 import { styleRandom } from './style-random.ts';
 import { stylize, type StylizeInput } from './stylize.ts';
+import { wholePhoto, type WholePhotoInput } from './whole-photo.ts';
 import type { Caller, OnError, Reply, ReplySink } from './types.ts';
 
 export type { Caller, OnError, Reply, ReplySink, ResultParams, Stage } from './types.ts';
 export { errorReply } from './replies.ts';
 export type { CommandMeta, CommandOption } from './context.ts';
-export type { JobRecord, Precheck, RerollMode, StyleBlendInput, StyleInfo, StylizeInput };
+export type {
+  JobRecord,
+  Precheck,
+  RerollMode,
+  StyleBlendInput,
+  StyleInfo,
+  StylizeInput,
+  WholePhotoInput,
+};
 
 /**
  * The commands. Each sends its replies to `reply` in order and resolves once the last one is
@@ -58,6 +67,11 @@ export interface Commands {
   ): Promise<void>;
   /** Two styles fused on the caller's photo at a ratio, or a strip of six steps from a to b. */
   styleBlend(caller: Caller, input: StyleBlendInput, reply: ReplySink): Promise<void>;
+  /**
+   * A crop result pasted back into the whole photo; needs the photo's bytes again
+   * (`photo-needed` without them, or with another photo's).
+   */
+  wholePhoto(caller: Caller, input: WholePhotoInput, reply: ReplySink): Promise<void>;
   /** One tile of a grid or strip at full size. */
   pick(caller: Caller, input: { jobId: string; tile: number }, reply: ReplySink): Promise<void>;
   /**
@@ -132,6 +146,7 @@ const CATALOGUE: readonly CommandMeta[] = [
   styleList,
   reroll,
   pick,
+  wholePhoto,
   cancel,
   deleteResult,
   forget,
@@ -209,6 +224,7 @@ export async function createCommands(options: CreateCommandsOptions): Promise<Co
     styleRandom: (caller, input, reply) => call(styleRandom, caller, input, reply),
     styleBlend: (caller, input, reply) => call(styleBlend, caller, input, reply),
     pick: (caller, input, reply) => call(pick, caller, input, reply),
+    wholePhoto: (caller, input, reply) => call(wholePhoto, caller, input, reply),
     styleList: (caller, input, reply) => call(styleList, caller, input, reply),
     reroll: (caller, input, reply) => call(reroll, caller, input, reply),
     cancel: (caller, input, reply) => call(cancel, caller, input, reply),

@@ -65,7 +65,9 @@ test(
       `reroll:style:${jobId}`,
       `reroll:structure:${jobId}`,
       `reroll:color:${jobId}`,
+      `reroll:fuse:${jobId}`,
       `delete:${jobId}`,
+      `whole:${jobId}`,
     ]);
     assert.match(String(result.body?.content), new RegExp(`^${PACK} · exemplar 0`));
 
