@@ -36,11 +36,23 @@ async function resultOf(sent: Sent): Promise<{ edit: RecordedRequest; message: A
   return { edit, message: await h.fake.original(sent.token) };
 }
 
-/** A /stylize of a fixture photo with more options. */
-function stylize(who: APIUser, name: string, options: ReturnType<typeof opt.string>[]): Sent {
+type Option = ReturnType<typeof opt.string>;
+
+/** A command with a fixture photo attached as `photo`, in subcommand `sub` if given. */
+function withPhoto(
+  who: APIUser,
+  command: string,
+  options: Option[],
+  { sub, name = 'astronaut.png' }: { sub?: string; name?: string } = {},
+): Sent {
   const photo = h.cdnPhoto(name);
-  return slash(h.fake, who, 'stylize', [opt.attachment('photo', photo), ...options], [photo]);
+  const all = [opt.attachment('photo', photo), ...options];
+  return slash(h.fake, who, command, sub ? [opt.sub(sub, all)] : all, [photo]);
 }
+
+/** A /stylize of a fixture photo with more options. */
+const stylize = (who: APIUser, name: string, options: Option[]): Sent =>
+  withPhoto(who, 'stylize', options, { name });
 
 const size = async (bytes: Uint8Array): Promise<[number, number]> => {
   const meta = await sharp(bytes).metadata();
@@ -148,20 +160,11 @@ test(
 
 test('/style blend a b ratio fuses the two; the result names the fusion', TIMEOUT, async () => {
   const di = h.person('di');
-  const photo = h.cdnPhoto('astronaut.png');
-  const sent = slash(
-    h.fake,
+  const sent = withPhoto(
     di,
     'style',
-    [
-      opt.sub('blend', [
-        opt.string('a', '0'),
-        opt.string('b', `${PACK}:random:aa:bb`),
-        opt.number('ratio', 0.25),
-        opt.attachment('photo', photo),
-      ]),
-    ],
-    [photo],
+    [opt.string('a', '0'), opt.string('b', `${PACK}:random:aa:bb`), opt.number('ratio', 0.25)],
+    { sub: 'blend' },
   );
   const { edit } = await resultOf(sent);
   assert.deepEqual(lastRequest(h, di).style, {
@@ -179,14 +182,7 @@ test(
   TIMEOUT,
   async () => {
     const ed = h.person('ed');
-    const photo = h.cdnPhoto('astronaut.png');
-    const sent = slash(
-      h.fake,
-      ed,
-      'style',
-      [opt.sub('random', [opt.attachment('photo', photo), opt.integer('count', 4)])],
-      [photo],
-    );
+    const sent = withPhoto(ed, 'style', [opt.integer('count', 4)], { sub: 'random' });
     const grid = await resultOf(sent);
     const request = lastRequest(h, ed);
     assert.equal(request.variants?.length, 3);

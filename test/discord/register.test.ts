@@ -146,3 +146,28 @@ test(
     });
   },
 );
+
+test('the fake refuses what Discord would: 26 options, a custom id of 101 characters', async () => {
+  const send = (method: string, path: string, body: unknown) =>
+    fetch(`${fake.api}/v10${path}`, {
+      method,
+      headers: { 'content-type': 'application/json', authorization: 'Bot t' },
+      body: JSON.stringify(body),
+    });
+  const options = Array.from({ length: 26 }, (_, k) => ({
+    name: `o${k}`,
+    description: 'd',
+    type: Type.Boolean,
+  }));
+  const commands = await send('PUT', `/applications/${fake.appId}/commands`, [
+    { name: 'many', description: 'd', type: ApplicationCommandType.ChatInput, options },
+  ]);
+  assert.equal(commands.status, 400);
+  const button = { type: 2, style: 2, label: 'x', custom_id: 'x'.repeat(101) };
+  const message = await send('POST', `/channels/${fake.channelId}/messages`, {
+    content: 'hi',
+    components: [{ type: 1, components: [button] }],
+  });
+  assert.equal(message.status, 400);
+  assert.equal(((await message.json()) as { code: number }).code, 50035);
+});
