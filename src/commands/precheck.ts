@@ -51,6 +51,9 @@ export async function precheck(ctx: CommandContext, caller: Caller, p: Precheck)
       pastableKey(record);
       if (!p.photo) throw new UserError('photo-needed', p.jobId);
     }
+    // A pasted result re-rolled is pasted again, and the photo is not kept: the engine refuses.
+    const pasted = record.options.output === 'photo' || record.options.faces === 'all';
+    if (p.command === 'reroll' && pasted) throw new UserError('photo-needed', p.jobId);
     if (record.face.kind === 'forgotten') throw new UserError('photo-forgotten', p.jobId);
     const pack = pickPack(ctx, record.pack);
     if (p.command === 'pick' && record.tiles?.[p.tile - 1] === undefined) {

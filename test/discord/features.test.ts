@@ -100,14 +100,14 @@ test(
     );
     assert.equal(referenceIn(edit), `${PACK}:0`);
     const jobId = jobIdOf(edit);
-    // Already the whole photo: no button for it; 🔀 beside the other re-rolls.
-    assert.deepEqual(buttonIds(edit), [
-      `reroll:style:${jobId}`,
-      `reroll:structure:${jobId}`,
-      `reroll:color:${jobId}`,
-      `reroll:fuse:${jobId}`,
-      `delete:${jobId}`,
-    ]);
+    // Already the whole photo, and a variation of it would need the photo again: delete only.
+    assert.deepEqual(buttonIds(edit), [`delete:${jobId}`]);
+    // A 🎲 reaction's re-roll is refused by the same check, before any job.
+    const refusal = await h.commands.check(
+      { userId: ann.id, platform: 'discord', channelId: h.fake.channelId },
+      { command: 'reroll', jobId, mode: 'style' },
+    );
+    assert.equal(refusal?.code, 'photo-needed');
   },
 );
 
@@ -219,6 +219,14 @@ test('🔀 fuses the style half and half with a new one', TIMEOUT, async () => {
   const fi = h.person('fi');
   const first = await resultOf(stylize(fi, 'astronaut.png', [opt.string('exemplar', '2')]));
   const jobId = jobIdOf(first.edit);
+  assert.deepEqual(buttonIds(first.edit), [
+    `reroll:style:${jobId}`,
+    `reroll:structure:${jobId}`,
+    `reroll:color:${jobId}`,
+    `reroll:fuse:${jobId}`,
+    `delete:${jobId}`,
+    `whole:${jobId}`,
+  ]);
   const fuse = click(h.fake, fi, first.message, `reroll:fuse:${jobId}`);
   const fused = await resultOf(fuse);
   const style = lastRequest(h, fi).style;
