@@ -164,6 +164,16 @@ export function lastRequest(h: Harness, who: APIUser): StylizeRequest {
   return last;
 }
 
+/** The buttons of a crop result of a photo, in order: re-rolls, 🔀, delete, whole photo. */
+export const cropButtons = (jobId: string): string[] => [
+  `reroll:style:${jobId}`,
+  `reroll:structure:${jobId}`,
+  `reroll:color:${jobId}`,
+  `reroll:fuse:${jobId}`,
+  `delete:${jobId}`,
+  `whole:${jobId}`,
+];
+
 /** The job id in a result's buttons. */
 export function jobIdOf(r: RecordedRequest | APIMessage): string {
   const id = buttonIds(r).find((b) => b.startsWith('delete:'));
