@@ -67,13 +67,14 @@ export interface Commands {
   ): Promise<void>;
   /** Two styles fused on the caller's photo at a ratio, or a strip of six steps from a to b. */
   styleBlend(caller: Caller, input: StyleBlendInput, reply: ReplySink): Promise<void>;
-  /**
-   * A crop result pasted back into the whole photo; needs the photo's bytes again
-   * (`photo-needed` without them, or with another photo's).
-   */
-  wholePhoto(caller: Caller, input: WholePhotoInput, reply: ReplySink): Promise<void>;
   /** One tile of a grid or strip at full size. */
   pick(caller: Caller, input: { jobId: string; tile: number }, reply: ReplySink): Promise<void>;
+  /**
+   * A crop result pasted back into its photo, from the photo kept for a few minutes
+   * (`privacy.keepPhotosMinutes`), or from the same photo sent again (`photo`, checked by its
+   * hash); `photo-needed` without either.
+   */
+  wholePhoto(caller: Caller, input: WholePhotoInput, reply: ReplySink): Promise<void>;
   /**
    * Packs and exemplars (names, ids, default weights) + a contact sheet image of exemplar
    * previews (each exemplar's style rendered on one fixed face, cached). `page` (1-based) pages

@@ -8,7 +8,7 @@ import { allowedSizes } from '../engine/request.ts';
 import { UserError } from '../engine/errors.ts';
 import { assertAuthor, channelOf, ownerOf, pickPack, type CommandContext } from './context.ts';
 import type { RerollMode } from './reroll.ts';
-import { pastableKey } from './whole-photo.ts';
+import { assertPastable } from './whole-photo.ts';
 import type { Caller } from './types.ts';
 
 /** A command about to be acknowledged, as far as its cheap checks need to know it. */
@@ -19,14 +19,12 @@ export type Precheck =
       pack?: string;
       photo: boolean;
       size?: number;
-      /** Pasted back (the whole photo, every face): needs the photo itself, not a cached code. */
-      wholePhoto?: boolean;
     }
   | { command: 'styleRandom'; pack?: string }
   | { command: 'reroll'; jobId: string; mode: RerollMode }
   | { command: 'pick'; jobId: string; tile: number }
-  /** `photo`: whether the adapter can send the result's photo again. */
-  | { command: 'wholePhoto'; jobId: string; photo: boolean };
+  /** Whether the photo is still kept is the engine's to find out: `photo-needed` comes later. */
+  | { command: 'wholePhoto'; jobId: string };
 
 /** Throws the `UserError` the command would refuse with before any real work. */
 export async function precheck(ctx: CommandContext, caller: Caller, p: Precheck): Promise<void> {
@@ -40,20 +38,13 @@ export async function precheck(ctx: CommandContext, caller: Caller, p: Precheck)
       );
     }
     if (!p.photo && !(await ctx.records.lastPhoto(owner))) throw new UserError('no-photo');
-    if (!p.photo && p.wholePhoto) throw new UserError('photo-needed', 'paste-back');
   } else if (p.command === 'styleRandom') {
     pickPack(ctx, p.pack);
   } else {
     const record = await ctx.records.get(p.jobId);
     if (!record) throw new UserError('unknown-job', p.jobId);
     if (record.face.kind !== 'random') assertAuthor(caller, ownerOf(record));
-    if (p.command === 'wholePhoto') {
-      pastableKey(record);
-      if (!p.photo) throw new UserError('photo-needed', p.jobId);
-    }
-    // A pasted result re-rolled is pasted again, and the photo is not kept: the engine refuses.
-    const pasted = record.options.output === 'photo' || record.options.faces === 'all';
-    if (p.command === 'reroll' && pasted) throw new UserError('photo-needed', p.jobId);
+    if (p.command === 'wholePhoto') assertPastable(record);
     if (record.face.kind === 'forgotten') throw new UserError('photo-forgotten', p.jobId);
     const pack = pickPack(ctx, record.pack);
     if (p.command === 'pick' && record.tiles?.[p.tile - 1] === undefined) {

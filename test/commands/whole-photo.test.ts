@@ -1,6 +1,6 @@
 /**
- * `whole photo`: a crop result pasted back into its photo, only given that photo again (by its
- * hash); `photo-needed` without it or with another, and the precheck says so before any job.
+ * `whole-photo` given the photo again (an adapter that fetched it anew): pasted back when it is
+ * the same photo by its hash; `photo-needed` with another, or with none where no photo is kept.
  */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -37,15 +37,11 @@ describe('commands: whole photo', { timeout: 300_000 }, () => {
     assert.equal(pasted.params.faces, 1);
     assert.equal(pasted.params.reference, crop.params.reference);
 
-    const check = (photoAgain: boolean) =>
-      rig.commands.check(caller('ann'), { command: 'wholePhoto', jobId, photo: photoAgain });
-    assert.equal((await check(false))?.code, 'photo-needed');
-    assert.equal(await check(true), undefined);
-    const other = await rig.commands.check(caller('bob'), {
-      command: 'wholePhoto',
-      jobId,
-      photo: true,
-    });
+    assert.equal(
+      await rig.commands.check(caller('ann'), { command: 'wholePhoto', jobId }),
+      undefined,
+    );
+    const other = await rig.commands.check(caller('bob'), { command: 'wholePhoto', jobId });
     assert.equal(other?.code, 'not-author');
   });
 
@@ -58,7 +54,6 @@ describe('commands: whole photo', { timeout: 300_000 }, () => {
     const check = await rig.commands.check(caller('cy'), {
       command: 'wholePhoto',
       jobId: portrait.jobId,
-      photo: true,
     });
     assert.equal(check?.code, 'bad-option');
   });

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { InteractionResponseType, MessageFlags, type APIMessage, type APIUser } from 'discord.js';
+import type { APIMessage, APIUser } from 'discord.js';
 import sharp from 'sharp';
 import { parseStyleRef, resultRef } from '../../src/engine/style-ref.ts';
 import type { RecordedRequest } from './fake-discord.ts';
@@ -67,13 +67,14 @@ function referenceIn(edit: RecordedRequest): string {
   return found[1]!;
 }
 
-/** An ephemeral answer given at once, without a defer: a private refusal. */
-async function refusedPrivately(sent: Sent): Promise<string> {
-  const callback = await h.fake.waitFor(isCallback(sent.id), { from: sent.from });
-  assert.equal(callback.body?.type, InteractionResponseType.ChannelMessageWithSource);
-  const data = callback.body?.data as { content: string; flags: number };
-  assert.equal(data.flags, MessageFlags.Ephemeral);
-  return data.content;
+/** The photo-needed sentence, in place of the interaction's status message; its text. */
+async function needsPhoto(sent: Sent): Promise<string> {
+  const edit = await h.fake.waitFor(
+    (r) => isEdit(sent.token)(r) && /I need the photo itself/.test(String(r.body?.content)),
+    { from: sent.from, what: 'the photo-needed sentence' },
+  );
+  assert.equal(edit.files.length, 0);
+  return String(edit.body?.content);
 }
 
 test(
@@ -101,14 +102,8 @@ test(
     );
     assert.equal(referenceIn(edit), `${PACK}:0`);
     const jobId = jobIdOf(edit);
-    // Already the whole photo, and a variation of it would need the photo again: delete only.
-    assert.deepEqual(buttonIds(edit), [`delete:${jobId}`]);
-    // A 🎲 reaction's re-roll is refused by the same check, before any job.
-    const refusal = await h.commands.check(
-      { userId: ann.id, platform: 'discord', channelId: h.fake.channelId },
-      { command: 'reroll', jobId, mode: 'style' },
-    );
-    assert.equal(refusal?.code, 'photo-needed');
+    // Already the whole photo: no button for it; 🔀 beside the other re-rolls.
+    assert.deepEqual(buttonIds(edit), cropButtons(jobId).slice(0, -1));
   },
 );
 
@@ -256,20 +251,20 @@ test(
     );
     assert.equal(referenceIn(pasted.edit), `${PACK}:0`);
 
-    // An attached photo is not kept anywhere: the button says how to send it again, privately.
+    // An attached photo is kept here for no minute (privacy.keepPhotosMinutes 0): the answer
+    // says how to send it again, in place of the status.
     const hal = h.person('hal');
     const attached = await resultOf(stylize(hal, 'astronaut.png', []));
     const own = jobIdOf(attached.edit);
     assert.ok(buttonIds(attached.edit).includes(`whole:${own}`));
-    const before = h.submitted.length;
-    const text = await refusedPrivately(click(fake, hal, attached.message, `whole:${own}`));
-    assert.match(text, /I need the photo itself/);
-    assert.ok(text.includes(`style:result:${own}`), text);
-    assert.equal(h.submitted.length, before, 'no job for a photo the bot does not have');
+    const press = click(fake, hal, attached.message, `whole:${own}`);
+    const said = await needsPhoto(press);
+    assert.ok(said.includes(`style:result:${own}`), said);
+    assert.equal(lastRequest(h, hal).output, 'photo');
+    assert.equal(lastRequest(h, hal).face.kind, 'cached-photo');
 
     // So does /stylize whole_photo:True on "your last photo".
-    const last = slash(fake, hal, 'stylize', [opt.boolean('whole_photo', true)]);
-    assert.match(await refusedPrivately(last), /I need the photo itself/);
+    await needsPhoto(slash(fake, hal, 'stylize', [opt.boolean('whole_photo', true)]));
 
     // The source message deleted since: the same sentence, in place of the status.
     const ida = h.person('ida');
@@ -277,12 +272,8 @@ test(
     const hers = await resultOf(messageMenu(fake, ida, 'Stylize photo', gone));
     fake.messages.delete(gone.id);
     const herJob = jobIdOf(hers.edit);
-    const press = click(fake, ida, hers.message, `whole:${herJob}:${gone.channel_id}:${gone.id}`);
-    const failed = await fake.waitFor(
-      (r) => isEdit(press.token)(r) && /I need the photo itself/.test(String(r.body?.content)),
-      { from: press.from, what: 'the photo-needed sentence' },
-    );
-    assert.ok(String(failed.body?.content).includes(`style:result:${herJob}`));
+    const again = click(fake, ida, hers.message, `whole:${herJob}:${gone.channel_id}:${gone.id}`);
+    assert.ok((await needsPhoto(again)).includes(`style:result:${herJob}`));
   },
 );
 

@@ -86,7 +86,6 @@ async function onSlash(i: ChatInputCommandInteraction, deps: Deps): Promise<void
       ...(!reference && { pack }),
       photo: sources.photo !== undefined,
       size,
-      wholePhoto: Boolean(input.wholePhoto || input.allFaces),
     } as const;
     await withPhotos(i, deps, sources, check, (photos, sink) =>
       commands.stylize(caller, { ...input, ...photos }, sink),

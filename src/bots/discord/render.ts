@@ -98,9 +98,6 @@ export function resultMessage(
     components = [];
     for (let k = 0; k < keep.length; k += ROW_MAX) components.push(row(keep.slice(k, k + ROW_MAX)));
     components.push(row([remove]));
-  } else if (params.faces !== undefined) {
-    // Pasted into the photo: a variation would need the photo again, which the bot does not keep.
-    components = [row([remove])];
   } else {
     components = [
       row([
@@ -111,8 +108,8 @@ export function resultMessage(
         remove,
       ]),
     ];
-    // A crop of a photo can become the whole photo; a random face cannot.
-    if (!params.randomFace) {
+    // A crop of a photo can become the whole photo; a pasted one or a random face cannot.
+    if (params.faces === undefined && !params.randomFace) {
       const whole = { kind: 'whole', jobId, ...(source && { source }) } as const;
       components.push(row([{ action: whole, emoji: '🖼️', label: 'Whole photo' }]));
     }

@@ -1,7 +1,8 @@
 /**
- * The whole-photo button. The bot keeps no photos, so it can paste a crop back only where it can
- * fetch the photo again: a "Stylize photo" result, whose source message is still in the channel.
- * Elsewhere (an attached photo, an avatar, a user install) the answer says how to send it again.
+ * The whole-photo button. The engine keeps a photo only for `privacy.keepPhotosMinutes`; where
+ * the bot can fetch it again (a "Stylize photo" result, whose source message is still in the
+ * channel) it sends the photo itself, so the button works later too. Otherwise the kept photo
+ * serves, and once it is gone the answer says how to send the photo again.
  */
 import {
   DiscordAPIError,
@@ -36,15 +37,15 @@ export async function wholePhotoButton(
   await publicJob(
     i,
     deps,
-    { command: 'wholePhoto', jobId, photo: from !== undefined },
+    { command: 'wholePhoto', jobId },
     async (sink) => {
       let photo: Uint8Array | undefined;
       try {
-        photo = await photoAgain(i, from!, deps);
+        photo = from && (await photoAgain(i, from, deps));
       } catch (error) {
+        // The message went: the kept photo may still serve.
         if (!(error instanceof UserError && error.code === 'photo-needed')) throw error;
       }
-      // Without the photo (or with another one) the command answers `photo-needed`.
       await deps.commands.wholePhoto(caller, { jobId, ...(photo && { photo }) }, async (reply) =>
         sink(reply.kind === 'error' ? { ...reply, text: explain(reply) } : reply),
       );
