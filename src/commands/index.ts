@@ -33,13 +33,21 @@ import { pick } from './pick.ts';
 import { styleBlend, type StyleBlendInput } from './style-blend.ts';
 import { styleRandom } from './style-random.ts';
 import { stylize, type StylizeInput } from './stylize.ts';
-import { wholePhoto } from './whole-photo.ts';
+import { wholePhoto, type WholePhotoInput } from './whole-photo.ts';
 import type { Caller, OnError, Reply, ReplySink } from './types.ts';
 
 export type { Caller, OnError, Reply, ReplySink, ResultParams, Stage } from './types.ts';
 export { errorReply } from './replies.ts';
 export type { CommandMeta, CommandOption } from './context.ts';
-export type { JobRecord, Precheck, RerollMode, StyleBlendInput, StyleInfo, StylizeInput };
+export type {
+  JobRecord,
+  Precheck,
+  RerollMode,
+  StyleBlendInput,
+  StyleInfo,
+  StylizeInput,
+  WholePhotoInput,
+};
 
 /**
  * The commands. Each sends its replies to `reply` in order and resolves once the last one is
@@ -64,9 +72,10 @@ export interface Commands {
   pick(caller: Caller, input: { jobId: string; tile: number }, reply: ReplySink): Promise<void>;
   /**
    * A crop result pasted back into its photo, from the photo kept for a few minutes
-   * (`privacy.keepPhotosMinutes`); `photo-needed` once it is no longer kept.
+   * (`privacy.keepPhotosMinutes`), or from the same photo sent again (`photo`, checked by its
+   * hash); `photo-needed` without either.
    */
-  wholePhoto(caller: Caller, input: { jobId: string }, reply: ReplySink): Promise<void>;
+  wholePhoto(caller: Caller, input: WholePhotoInput, reply: ReplySink): Promise<void>;
   /**
    * Packs and exemplars (names, ids, default weights) + a contact sheet image of exemplar
    * previews (each exemplar's style rendered on one fixed face, cached). `page` (1-based) pages
