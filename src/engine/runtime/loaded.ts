@@ -171,19 +171,15 @@ export class LoadedStyle {
         `${m.name} (n=${m.nLatent}, D=${m.styleDim}) does not fit encoder ${encoder.manifest.name}`,
       );
     }
-    const load = (graph: string, o = options) => Model.load(join(pack.dir, `${graph}.onnx`), o);
+    const load = (graph: string) => Model.load(join(pack.dir, `${graph}.onnx`), options);
     // The halves hold the generator's weights once between them (they share generator.onnx.data),
-    // so a pack with a preview loads them instead of the whole graph, not as well. Each session
-    // would keep an arena of its own: the head's gives its memory back after each run instead
-    // (inference host peak 2953 against 3017 MB at 1024, for 1.05× the head's time; the tail's
-    // would save 360 MB but take 2.8× as long). See README, Benchmarks.
+    // so a pack with a preview loads them instead of the whole graph, not as well. Each keeps an
+    // arena of its own: without the head's the host's peak is 64 MB lower, but a generation
+    // took 1.14–1.39× as long in one-process comparisons (README, Benchmarks), so it stays.
     const generator =
       m.previewSize === undefined
         ? await load('generator')
-        : {
-            head: await load('generator-head', { ...options, arena: false }),
-            tail: await load('generator-tail'),
-          };
+        : { head: await load('generator-head'), tail: await load('generator-tail') };
     const mapping = m.ownMapping ? await load('mapping') : encoder.mapping;
     const sampler = m.hasSampler ? await load('sampler') : undefined;
     const bytes = readFileSync(join(pack.dir, 'codes.bin'));
