@@ -170,7 +170,7 @@ export class InferenceClient {
       // Not the parent's flags (e.g. `--test`): only what running TypeScript needs.
       execArgv: ['--import', TSX],
       // glibc makes a malloc arena per thread that allocates (ONNX Runtime's, libuv's, sharp's),
-      // each holding freed memory; two hold the host's peak 30–40 MB lower (README, Benchmarks).
+      // each holding freed memory; with two the host peaked 34 MB lower (README, Benchmarks).
       env: { ...process.env, MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2' },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
