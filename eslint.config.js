@@ -39,4 +39,22 @@ export default tseslint.config(
       '@typescript-eslint/no-misused-promises': 'error',
     },
   },
+  {
+    // Outside the engine, only its public API (src/engine/index.ts): its internals may move.
+    files: ['src/**/*.ts'],
+    ignores: ['src/engine/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '(^|/)engine/(?!index\\.ts$)',
+              message: 'Import the engine from src/engine/index.ts, its public API.',
+            },
+          ],
+        },
+      ],
+    },
+  },
 );

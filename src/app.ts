@@ -10,12 +10,18 @@ import type { Config } from './config.ts';
 import { startDiscord } from './bots/discord/index.ts';
 import { startPlayground } from './bots/playground/server.ts';
 import { startSlack } from './bots/slack/index.ts';
-import { Engine, type EngineApi, type EngineHealth, type StyleInfo } from './engine/engine.ts';
-import { latentNamespace } from './engine/cache/latents.ts';
-import { writeDemoPacks } from './engine/pack/demo-packs.ts';
-import { DownloadError } from './engine/pack/hub.ts';
-import { pullStyles, type PullEvent } from './engine/pack/pull.ts';
-import { listPacks } from './engine/pack/store.ts';
+import {
+  DownloadError,
+  Engine,
+  type EngineApi,
+  type EngineHealth,
+  latentNamespace,
+  listPacks,
+  type PullEvent,
+  pullStyles,
+  type StyleInfo,
+  writeDemoPacks,
+} from './engine/index.ts';
 import { startHealthServer, type HealthServer } from './health-server.ts';
 import { createLogger, lineLog, type Logger } from './log.ts';
 import { Metrics } from './metrics.ts';

@@ -1,12 +1,18 @@
 /** `pastiche models …`: import official checkpoints, build demo packs, list and verify packs. */
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
-import { writeDemoPacks } from '../engine/pack/demo-packs.ts';
-import type { DemoSize } from '../engine/pack/demo.ts';
-import { OFFICIAL_LICENCE, type Manifest } from '../engine/pack/manifest.ts';
-import { importOfficial, removeIfEmpty } from '../engine/pack/official.ts';
-import { removePartialPacks } from '../engine/pack/write.ts';
-import { listPacks, openPack, verifyPack } from '../engine/pack/store.ts';
+import {
+  type DemoSize,
+  importOfficial,
+  listPacks,
+  type Manifest,
+  OFFICIAL_LICENCE,
+  openPack,
+  removeIfEmpty,
+  removePartialPacks,
+  verifyPack,
+  writeDemoPacks,
+} from '../engine/index.ts';
 import { registerPull } from './pull.ts';
 
 export const DEFAULT_MODELS_DIR = 'models';

@@ -4,12 +4,15 @@
  * and in the record store (another process, or the next start, reuses it).
  */
 import { createHash } from 'node:crypto';
-import type { EngineApi, StyleInfo } from '../engine/engine.ts';
-import { openPack } from '../engine/pack/store.ts';
-import { allowedSizes } from '../engine/request.ts';
+import {
+  allowedSizes,
+  type EncodedImage,
+  type EngineApi,
+  openPack,
+  type StyleInfo,
+} from '../engine/index.ts';
 import type { RecordStore } from './records.ts';
 import { sheetLayout, tileSheet, TILE } from './sheet-image.ts';
-import type { EncodedImage } from '../engine/image/encode.ts';
 
 /** Exemplars per sheet: 8 × 6 tiles of 128 px (the official cartoon pack has 317 exemplars). */
 export const SHEET_PAGE = 48;

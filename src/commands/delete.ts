@@ -1,5 +1,5 @@
 /** `delete`: removes a result's job record (the adapter deletes its message); author only. */
-import { UserError } from '../engine/errors.ts';
+import { UserError } from '../engine/index.ts';
 import { assertAuthor, ownerOf, type Command } from './context.ts';
 
 export const deleteResult: Command<{ jobId: string }> = {

@@ -5,9 +5,8 @@
  * anything else a generic one (and `onError`).
  */
 import type { Config } from '../config.ts';
-import type { EngineApi, StyleInfo } from '../engine/engine.ts';
+import { type EngineApi, type StyleInfo, UserError } from '../engine/index.ts';
 import type { JobMetrics } from '../metrics.ts';
-import { UserError } from '../engine/errors.ts';
 import { ActiveJobs } from './active.ts';
 import { cancel } from './cancel.ts';
 import { ContactSheets } from './contact-sheet.ts';

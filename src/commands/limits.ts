@@ -10,8 +10,7 @@ import {
   type RateLimiterAbstract,
 } from 'rate-limiter-flexible';
 import type { Config } from '../config.ts';
-import { connectRedis } from '../engine/cache/redis.ts';
-import { UserError, type UserErrorCode } from '../engine/errors.ts';
+import { connectRedis, UserError, type UserErrorCode } from '../engine/index.ts';
 
 /** A refusal by a limit: the user may try again after `retryAfterMs`. */
 export class LimitError extends UserError {

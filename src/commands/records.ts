@@ -4,9 +4,7 @@
  * namespace of the same store as the latent cache, for as long as the cache keeps the codes.
  */
 import { z } from 'zod';
-import { openStore, type OpenedStore } from '../engine/cache/stores.ts';
-import { weightPreset } from '../engine/presets.ts';
-import { parseStyleRef } from '../engine/style-ref.ts';
+import { type OpenedStore, openStore, parseStyleRef, weightPreset } from '../engine/index.ts';
 
 const unit = z.number().min(0).max(1);
 

@@ -2,9 +2,13 @@
  * The path every image command shares: limits, the engine job with its status replies, the job
  * record, the result reply.
  */
-import type { StyleInfo, StylizeResult } from '../engine/engine.ts';
-import type { FaceChoice, StyleChoice } from '../engine/request.ts';
-import type { JobHandle } from '../engine/scheduler.ts';
+import type {
+  FaceChoice,
+  JobHandle,
+  StyleChoice,
+  StyleInfo,
+  StylizeResult,
+} from '../engine/index.ts';
 import type { ActiveJob } from './active.ts';
 import { channelOf, ownerOf, type CommandContext, type Send } from './context.ts';
 import { LimitError } from './limits.ts';

@@ -3,9 +3,13 @@
  * a reference names; as the aligned crop, or pasted back into the whole photo (every face).
  */
 import { randomInt } from 'node:crypto';
-import type { FaceChoice, StyleChoice } from '../engine/request.ts';
-import { UserError } from '../engine/errors.ts';
-import { WEIGHT_PRESETS, type WeightPreset } from '../engine/presets.ts';
+import {
+  type FaceChoice,
+  type StyleChoice,
+  UserError,
+  WEIGHT_PRESETS,
+  type WeightPreset,
+} from '../engine/index.ts';
 import { ownerOf, pickPack, type Command, type CommandContext } from './context.ts';
 import { resolveStyleRef } from './style-ref.ts';
 import { runJob } from './run-job.ts';

@@ -28,8 +28,8 @@ import type { FaceInfo, FaceOptions, PhotoLimits } from './photo.ts';
 import { createLatentCache, type LatentCache } from './cache/latents.ts';
 import { InferenceClient, type HostHealth } from './inference/client.ts';
 import { fromWire } from './inference/protocol.ts';
-import { Scheduler } from './scheduler.ts';
-import type { BatchItem, JobContext, JobHandle, SchedulerStats } from './scheduler/types.ts';
+import { Scheduler } from './scheduler/index.ts';
+import type { BatchItem, JobContext, JobHandle, SchedulerStats } from './scheduler/index.ts';
 
 /** Per-stage wall time in milliseconds. */
 export type Timings = Partial<

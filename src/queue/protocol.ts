@@ -8,11 +8,15 @@
  * ignored styles list), never a crash or a bot that cannot start.
  */
 import { z } from 'zod';
-import type { StyleInfo, StylizeResult } from '../engine/engine.ts';
-import { USER_ERROR_CODES, UserError } from '../engine/errors.ts';
-import type { EncodedImage } from '../engine/image/encode.ts';
-import type { StylizeRequest } from '../engine/request.ts';
-import type { JobStage } from '../engine/scheduler/types.ts';
+import {
+  type EncodedImage,
+  type JobStage,
+  type StyleInfo,
+  type StylizeRequest,
+  type StylizeResult,
+  USER_ERROR_CODES,
+  UserError,
+} from '../engine/index.ts';
 
 type WireFace =
   Exclude<StylizeRequest['face'], { kind: 'photo' }> | { kind: 'photo'; bytes64: string };

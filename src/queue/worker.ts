@@ -4,8 +4,7 @@
  */
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
-import type { Engine } from '../engine/engine.ts';
-import { UserError } from '../engine/errors.ts';
+import { type Engine, UserError } from '../engine/index.ts';
 import { releasePriority } from './fairness.ts';
 import {
   decodeRequest,

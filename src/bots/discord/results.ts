@@ -4,7 +4,7 @@
  * it, the little the adapter keeps of its own: whose avatar a result shows (they may delete it)
  * and each server's settings.
  */
-import { openStore } from '../../engine/cache/stores.ts';
+import { openStore } from '../../engine/index.ts';
 
 export interface ResultIndex {
   remember(messageId: string, jobId: string): Promise<void>;

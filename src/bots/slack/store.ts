@@ -6,7 +6,7 @@
  * and the uploaded contact sheets the App Home shows.
  */
 import { z } from 'zod';
-import { openStore } from '../../engine/cache/stores.ts';
+import { openStore } from '../../engine/index.ts';
 import type { PhotoRef } from './photos.ts';
 
 /** How long a shared photo is offered by `/stylize` and used by `/style random`. */
