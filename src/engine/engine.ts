@@ -183,6 +183,11 @@ export interface StyleInfo {
   hasSampler: boolean;
   demo: boolean;
   licence: string;
+  /**
+   * Changes whenever the pack's files do (a re-import, another release): what keys anything made
+   * from the pack, such as contact sheets, so callers never read pack files themselves.
+   */
+  version: string;
 }
 
 const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
@@ -253,6 +258,7 @@ export class Engine {
       hasSampler: m.hasSampler,
       demo: m.demo,
       licence: m.licence,
+      version: packVersion(m),
     }));
   }
 
@@ -764,6 +770,12 @@ function described(m: StyleManifest, part: StylePart): StyleUsed {
     case 'cached-image':
       return { pack, kind: 'image', imageKey: part.key, reference };
   }
+}
+
+/** A digest of what the pack's images depend on: its files, its encoder pack and its making. */
+function packVersion(m: StyleManifest): string {
+  const what = JSON.stringify({ files: m.files, encoder: m.encoder, createdAt: m.createdAt });
+  return createHash('sha256').update(what).digest('hex').slice(0, 16);
 }
 
 /** Adds a step's wall time to `timings[stage]`. */

@@ -173,6 +173,7 @@ const styleList = z.array(
     hasSampler: z.boolean(),
     demo: z.boolean(),
     licence: z.string(),
+    version: z.string().min(1),
   }),
 );
 
