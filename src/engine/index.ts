@@ -88,3 +88,13 @@ export { pullStyles, type PullEvent } from './pack/pull.ts';
 export { DownloadError } from './pack/hub.ts';
 
 // Model families: the seam a new architecture plugs into.
+export {
+  UnknownArchitectureError,
+  familyFor,
+  registerFamily,
+  type ModelFamily,
+  type StyleJob,
+  type StyleModel,
+  type StyledInputs,
+} from './families/index.ts';
+export type { GenerateInput } from './runtime/loaded.ts';

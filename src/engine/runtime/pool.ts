@@ -5,7 +5,8 @@
 import { UserError } from '../errors.ts';
 import { wPlusEncoderName } from '../pack/manifest.ts';
 import { listPacks, openPack, type InstalledPack } from '../pack/store.ts';
-import { LoadedEncoder, LoadedStyle, packWeightBytes } from './loaded.ts';
+import { familyFor, type StyleModel } from '../families/index.ts';
+import { LoadedEncoder, packWeightBytes } from './loaded.ts';
 import type { SessionOptions } from './session.ts';
 
 export interface PoolOptions {
@@ -19,7 +20,7 @@ export interface PoolOptions {
 }
 
 interface Entry {
-  style: Promise<LoadedStyle>;
+  style: Promise<StyleModel>;
   bytes: number;
 }
 
@@ -61,7 +62,7 @@ export class ModelPool {
    * The W+ ("identity") encoder paired with `style`'s encoder pack (see `wPlusEncoderName`);
    * `no-identity-encoder` when it is not installed or does not fit the style.
    */
-  async identityEncoder(style: LoadedStyle): Promise<LoadedEncoder> {
+  async identityEncoder(style: StyleModel): Promise<LoadedEncoder> {
     const m = style.manifest;
     const name = wPlusEncoderName(m.encoder);
     let pack: InstalledPack;
@@ -86,7 +87,7 @@ export class ModelPool {
   }
 
   /** The loaded style `name` with its encoder; loads (and evicts the least recently used) as needed. */
-  async style(name: string): Promise<LoadedStyle> {
+  async style(name: string): Promise<StyleModel> {
     const hit = this.styles.get(name);
     if (hit) {
       this.styles.delete(name);
@@ -98,9 +99,11 @@ export class ModelPool {
     const bytes = packWeightBytes(pack);
     await this.evictFor(bytes);
     const encoderName = pack.manifest.encoder;
+    const family = familyFor(pack.manifest.architecture);
     const style = this.encoder(encoderName).then(async (encoder) => {
-      const loaded = await LoadedStyle.load(pack, encoder, this.options.session);
-      if (this.options.warmup) await warmStyle(loaded);
+      const { load, warm } = await family;
+      const loaded = await load(pack, encoder, this.options.session);
+      if (this.options.warmup) await warm(loaded);
       return loaded;
     });
     style.catch(() => this.styles.delete(name));
@@ -128,25 +131,12 @@ export class ModelPool {
   }
 }
 
-// Two runs: ONNX Runtime's arena grows on the first and settles on the second.
+// Two runs: ONNX Runtime's arena grows on the first and settles on the second (and in
+// each family's warm-up).
 const WARMUP_RUNS = 2;
 
 async function warmEncoder(encoder: LoadedEncoder): Promise<void> {
   const side = encoder.manifest.inputSize;
   for (let i = 0; i < WARMUP_RUNS; i++)
     await encoder.encode([new Uint8Array(side * side * 3).fill(128)]);
-}
-
-async function warmStyle(style: LoadedStyle): Promise<void> {
-  const { nLatent: n } = style.manifest;
-  const code = style.exemplar(0);
-  const input = {
-    content: code,
-    contentIsW: false,
-    exstyle: await style.extrinsic(code),
-    weights: new Array<number>(n).fill(0.5),
-    truncation: 0.7,
-  };
-  for (let i = 0; i < WARMUP_RUNS; i++) await style.generate([input]);
-  if (style.manifest.hasSampler) await style.sample('warmup', 'warmup');
 }
