@@ -10,6 +10,7 @@
 import { z } from 'zod';
 import {
   type EncodedImage,
+  encoderChoice,
   type JobStage,
   type StyleInfo,
   type StylizeRequest,
@@ -134,6 +135,8 @@ const wireResult = z.object({
   weights: z.array(finite),
   truncation: finite,
   preserveColor: z.boolean(),
+  // Job records keep it, so a re-roll reads the same (z+ or W+) cached code.
+  encoder: encoderChoice.optional(),
   noiseSeed: z.string().optional(),
   cacheHit: z.boolean(),
   batchSize: z.number().int().positive(),
