@@ -32,6 +32,7 @@ import { pick } from './pick.ts';
 import { styleBlend, type StyleBlendInput } from './style-blend.ts';
 import { styleRandom } from './style-random.ts';
 import { stylize, type StylizeInput } from './stylize.ts';
+import { wholePhoto } from './whole-photo.ts';
 import type { Caller, OnError, Reply, ReplySink } from './types.ts';
 
 export type { Caller, OnError, Reply, ReplySink, ResultParams, Stage } from './types.ts';
@@ -60,6 +61,15 @@ export interface Commands {
   styleBlend(caller: Caller, input: StyleBlendInput, reply: ReplySink): Promise<void>;
   /** One tile of a grid or strip at full size. */
   pick(caller: Caller, input: { jobId: string; tile: number }, reply: ReplySink): Promise<void>;
+  /**
+   * A crop result again, pasted back into its whole photo, which the adapter fetches again
+   * (the engine keeps no photos). Author only.
+   */
+  wholePhoto(
+    caller: Caller,
+    input: { jobId: string; photo: Uint8Array },
+    reply: ReplySink,
+  ): Promise<void>;
   /**
    * Packs and exemplars (names, ids, default weights) + a contact sheet image of exemplar
    * previews (each exemplar's style rendered on one fixed face, cached). `page` (1-based) pages
@@ -132,6 +142,7 @@ const CATALOGUE: readonly CommandMeta[] = [
   styleList,
   reroll,
   pick,
+  wholePhoto,
   cancel,
   deleteResult,
   forget,
@@ -209,6 +220,7 @@ export async function createCommands(options: CreateCommandsOptions): Promise<Co
     styleRandom: (caller, input, reply) => call(styleRandom, caller, input, reply),
     styleBlend: (caller, input, reply) => call(styleBlend, caller, input, reply),
     pick: (caller, input, reply) => call(pick, caller, input, reply),
+    wholePhoto: (caller, input, reply) => call(wholePhoto, caller, input, reply),
     styleList: (caller, input, reply) => call(styleList, caller, input, reply),
     reroll: (caller, input, reply) => call(reroll, caller, input, reply),
     cancel: (caller, input, reply) => call(cancel, caller, input, reply),

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { openStore, type OpenedStore } from '../engine/cache/stores.ts';
 import { weightPreset } from '../engine/presets.ts';
+import { encoderChoice } from '../engine/request.ts';
 import { parseStyleRef } from '../engine/style-ref.ts';
 
 const unit = z.number().min(0).max(1);
@@ -47,6 +48,7 @@ const jobRecord = z.object({
     truncation: unit.optional(),
     preset: weightPreset.optional(),
     reconstruct: z.boolean().optional(),
+    encoder: encoderChoice.optional(),
     /** Pasted back into the whole photo; every face of it with `faces: all`. */
     output: z.enum(['crop', 'photo']).optional(),
     faces: z.enum(['largest', 'all']).optional(),

@@ -72,6 +72,7 @@ export function fakeCommands(calls: { caller: Caller; photo?: Uint8Array }[]): C
     styleRandom: async (caller, _input, reply) => info(caller, reply),
     styleBlend: async (caller, _input, reply) => info(caller, reply),
     pick: async (caller, _input, reply) => info(caller, reply),
+    wholePhoto: async (caller, _input, reply) => info(caller, reply),
     styleList: async (_caller, _input, reply) =>
       void (await reply({ kind: 'info', text: 'sheet', image: IMAGE })),
     reroll: async (caller, _input, reply) => info(caller, reply),

@@ -10,6 +10,7 @@ import { startSlack, type SlackBot } from '../../src/bots/slack/index.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { EventEmitter } from 'node:events';
 import { Engine, type EngineApi, type StylizeResult } from '../../src/engine/engine.ts';
+import type { StylizeRequest } from '../../src/engine/request.ts';
 import { UserError } from '../../src/engine/errors.ts';
 import type { JobEvents, JobHandle } from '../../src/engine/scheduler/types.ts';
 import { writeDemoPacks } from '../../src/engine/pack/demo-packs.ts';
@@ -33,6 +34,8 @@ export interface TestFile {
 
 export class Harness {
   readonly logs: string[] = [];
+  /** Every request the commands submitted to the engine, in order. */
+  readonly requests: StylizeRequest[] = [];
   #engine!: Engine;
   /** While set, results of jobs submitted are held back until it resolves. */
   #hold: Promise<void> | undefined;
@@ -147,6 +150,7 @@ export class Harness {
     await engine.preload(PACK);
     const api: EngineApi = {
       submit: (request) => {
+        this.requests.push(request);
         const job = engine.submit(request);
         return this.#hold ? held(job, this.#hold) : job;
       },

@@ -1,13 +1,14 @@
 /**
- * The buttons on the adapter's messages: 🎲 🧬 🎨 re-roll and Delete on a result, Cancel on a
- * status. A button carries its job id, so it works after a restart; the commands check who may
+ * The buttons on the adapter's messages: 🎲 🧬 🎨 re-roll, 🔀 fuse, Whole photo and Delete on a
+ * result, Keep 1–n on a grid or strip, Cancel on a status. A button carries its job id, so it works after a restart; the commands check who may
  * use it (cancel and delete are the author's), and refusals reach only the one who clicked.
  */
 import type { BlockAction, ButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
 import type { Caller, ReplySink, RerollMode } from '../../commands/index.ts';
 import { ACTION } from './actions-ids.ts';
 import { callerOf, type SlackContext } from './context.ts';
-import type { ReplyTarget } from './replies.ts';
+import { SlackUserError } from './errors.ts';
+import type { MadeFrom, ReplyTarget } from './replies.ts';
 
 type ButtonArgs = Pick<
   SlackActionMiddlewareArgs<BlockAction<ButtonAction>>,
@@ -18,6 +19,7 @@ const MODES: Readonly<Record<string, RerollMode>> = {
   [ACTION.rerollStyle]: 'style',
   [ACTION.rerollStructure]: 'structure',
   [ACTION.rerollColor]: 'color',
+  [ACTION.rerollFuse]: 'fuse',
 };
 
 /** Who clicked, where, and where their answers go (the thread of the message clicked). */
@@ -37,7 +39,19 @@ function clicked(body: BlockAction): { caller: Caller; target: ReplyTarget } | u
   };
 }
 
-/** 🎲 🧬 🎨 on a result: a variation, posted beside it. */
+/**
+ * A variation or a grid's pick is made from the clicked result's photo: the new result
+ * remembers it too, so its "Whole photo" button can fetch it.
+ */
+async function samePhoto(ctx: SlackContext, body: BlockAction, made: MadeFrom): Promise<void> {
+  const channel = body.channel?.id ?? body.container.channel_id;
+  const ts = body.message?.ts;
+  if (!channel || !ts) return;
+  const posted = await ctx.store.result(channel, ts);
+  if (posted?.photo) made.from(posted.photo);
+}
+
+/** 🎲 🧬 🎨 🔀 on a result: a variation, posted beside it. */
 export function onRerollButton(ctx: SlackContext) {
   return async function rerollButton({ ack, body, action }: ButtonArgs): Promise<void> {
     await ack();
@@ -45,7 +59,47 @@ export function onRerollButton(ctx: SlackContext) {
     const where = clicked(body);
     if (!mode || !where || !action.value) return;
     const input = { jobId: action.value, mode };
-    ctx.run(where.target, (sink) => ctx.commands.reroll(where.caller, input, sink));
+    ctx.run(where.target, async (sink, made) => {
+      await samePhoto(ctx, body, made);
+      await ctx.commands.reroll(where.caller, input, sink);
+    });
+  };
+}
+
+/** Keep n on a grid or strip: that picture alone, at full size. */
+export function onPickButton(ctx: SlackContext) {
+  return async function pickButton({ ack, body, action }: ButtonArgs): Promise<void> {
+    await ack();
+    const tile = Number(action.action_id.slice(ACTION.pickPrefix.length));
+    const where = clicked(body);
+    if (!where || !action.value || !(tile >= 1)) return;
+    const input = { jobId: action.value, tile };
+    ctx.run(where.target, async (sink, made) => {
+      await samePhoto(ctx, body, made);
+      await ctx.commands.pick(where.caller, input, sink);
+    });
+  };
+}
+
+/**
+ * Whole photo on a crop: the photo it was made from, fetched from Slack again (the engine kept
+ * only the face's code), with the result's style and options pasted back into it.
+ */
+export function onWholePhotoButton(ctx: SlackContext) {
+  return async function wholePhotoButton({ ack, body, action }: ButtonArgs): Promise<void> {
+    await ack();
+    const where = clicked(body);
+    const ts = body.message?.ts;
+    if (!where || !action.value || !ts) return;
+    const jobId = action.value;
+    ctx.run(where.target, async (sink, made) => {
+      const posted = await ctx.store.result(where.target.channel, ts);
+      // Made from "your last photo", or the message's record expired: nothing to fetch.
+      if (posted?.jobId !== jobId || !posted.photo) throw new SlackUserError('photo-needed');
+      made.from(posted.photo);
+      const photo = await ctx.download(posted.photo);
+      await ctx.commands.wholePhoto(where.caller, { jobId, photo }, sink);
+    });
   };
 }
 
