@@ -38,7 +38,7 @@ export interface StylizeInput {
   truncation?: number;
   /** The face as the encoder captured it, without any style. */
   reconstruct?: boolean;
-  /** `identity` (the W+ encoder: keeps more of the face) or `style`; default the server's. */
+  /** `identity` (W+: keeps more of the face) or `style`; default the server's. */
   encoder?: EncoderChoice;
 }
 
@@ -96,7 +96,7 @@ export const stylize: Command<StylizeInput> = {
     {
       name: 'encoder',
       type: 'string',
-      description: 'identity keeps more of your face; style is the default',
+      description: 'identity keeps more of your face; style is the original',
       choices: encoderChoice.options,
     },
   ],

@@ -7,7 +7,6 @@ import type { BlockAction, ButtonAction, SlackActionMiddlewareArgs } from '@slac
 import type { Caller, ReplySink, RerollMode } from '../../commands/index.ts';
 import { ACTION } from './actions-ids.ts';
 import { callerOf, type SlackContext } from './context.ts';
-import { SlackUserError } from './errors.ts';
 import type { MadeFrom, ReplyTarget } from './replies.ts';
 
 type ButtonArgs = Pick<
@@ -94,11 +93,19 @@ export function onWholePhotoButton(ctx: SlackContext) {
     const jobId = action.value;
     ctx.run(where.target, async (sink, made) => {
       const posted = await ctx.store.result(where.target.channel, ts);
-      // Made from "your last photo", or the message's record expired: nothing to fetch.
-      if (posted?.jobId !== jobId || !posted.photo) throw new SlackUserError('photo-needed');
-      made.from(posted.photo);
-      const photo = await ctx.download(posted.photo);
-      await ctx.commands.wholePhoto(where.caller, { jobId, photo }, sink);
+      // Made from "your last photo", or the message's record expired: no photo to send, and the
+      // answer is `photo-needed`, in Slack's words. Checked first: only the author's click and
+      // a job the limits allow are worth a download.
+      const source = posted?.jobId === jobId ? posted.photo : undefined;
+      const refusal = await ctx.commands.check(where.caller, {
+        command: 'wholePhoto',
+        jobId,
+        photo: source !== undefined,
+      });
+      if (refusal) return sink(refusal);
+      if (source) made.from(source);
+      const photo = source && (await ctx.download(source));
+      await ctx.commands.wholePhoto(where.caller, { jobId, ...(photo && { photo }) }, sink);
     });
   };
 }

@@ -383,8 +383,7 @@ export function resultBlocks(
   const picks = Array.from({ length: tiles }, (_, i) =>
     button(pickAction(i + 1), `Keep ${i + 1}`, jobId, i === 0 ? 'primary' : undefined),
   );
-  // A crop made from a photo (a random portrait has no face found in anything).
-  const fromPhoto = params.faceCount !== undefined;
+  const fromPhoto = !params.randomFace;
   const elements = [
     ...(tiles > 0 ? picks : whole ? [] : rerolls),
     ...(tiles === 0 && !whole && fromPhoto
