@@ -224,6 +224,7 @@ export function createEngine(
     face: { minFaceSize: config.face.minSize },
     maxFaces: config.face.maxFaces,
     pasteMaxSide: config.face.pasteMaxSide,
+    keepPhotosMs: config.privacy.keepPhotosMinutes * 60_000,
     log,
   });
 }

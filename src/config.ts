@@ -73,6 +73,13 @@ const schema = z.strictObject({
      */
     keyPrefix: z.string().regex(/^[\w.-]{1,64}$/, 'expected 1–64 letters, digits, ".", "_" or "-"'),
   }),
+  privacy: z.strictObject({
+    /**
+     * How long a sent photo itself is kept (for a whole photo from a crop result without a new
+     * upload); 0 never keeps one. A day at most: face codes are what is kept for days.
+     */
+    keepPhotosMinutes: z.number().min(0).max(1440),
+  }),
   photo: z.strictObject({ maxBytes: positive, maxPixels: positive, minSide: positive }),
   /** `maxFaces`: faces stylized at most in a group photo; `pasteMaxSide`: a whole photo's longer side at most. */
   face: z.strictObject({ minSize: positive, maxFaces: positive, pasteMaxSide: positive }),

@@ -1,13 +1,12 @@
 /** `pastiche models …`: import official checkpoints, build demo packs, list and verify packs. */
-import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { writeDemoPacks } from '../engine/pack/demo-packs.ts';
 import type { DemoSize } from '../engine/pack/demo.ts';
 import { OFFICIAL_LICENCE, type Manifest } from '../engine/pack/manifest.ts';
-import { importOfficial, removeIfEmpty } from '../engine/pack/official.ts';
-import { removePartialPacks } from '../engine/pack/write.ts';
+import { importOfficial } from '../engine/pack/official.ts';
 import { listPacks, openPack, verifyPack } from '../engine/pack/store.ts';
 import { registerPull } from './pull.ts';
+import { removePacksOnSignal } from './shutdown.ts';
 
 export const DEFAULT_MODELS_DIR = 'models';
 
@@ -32,27 +31,6 @@ async function timed<T>(label: string, step: () => Promise<T>): Promise<T> {
   return result;
 }
 
-/**
- * Until the returned function is called, SIGINT/SIGTERM remove the packs being written (the
- * hidden `.partial` folders) and an `out` this command created, then exit 130/143: a signal
- * would otherwise end the process without running any `finally`.
- */
-function cleanUpOnSignal(out: string): () => void {
-  const created = !existsSync(out);
-  const stop = (signal: NodeJS.Signals): void => {
-    removePartialPacks();
-    if (created) removeIfEmpty(out);
-    console.error(`\n${signal}: import interrupted; nothing was installed by the unfinished pack`);
-    process.exit(signal === 'SIGINT' ? 130 : 143);
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-  return () => {
-    process.off('SIGINT', stop);
-    process.off('SIGTERM', stop);
-  };
-}
-
 export function registerModels(program: Command): void {
   const models = program.command('models').description('install and inspect style packs');
   registerPull(models);
@@ -66,7 +44,7 @@ export function registerModels(program: Command): void {
     .option('--out <dir>', 'where packs go', DEFAULT_MODELS_DIR)
     .action(async (dir: string, opts: { style?: string[]; out: string }) => {
       console.log(OFFICIAL_LICENCE);
-      const release = cleanUpOnSignal(opts.out);
+      const release = removePacksOnSignal(opts.out, 'import interrupted');
       try {
         const manifests = await timed('imported', () =>
           importOfficial(dir, {

@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { ConfigError, loadConfig } from '../config.ts';
 import { DownloadError } from '../engine/pack/hub.ts';
 import { pullStyles, type PullEvent } from '../engine/pack/pull.ts';
+import { removePacksOnSignal } from './shutdown.ts';
 
 const MB = 1024 * 1024;
 
@@ -28,7 +29,7 @@ function reporter(tty: boolean): (event: PullEvent) => void {
         console.log(`${event.files.length} files, ${bytes(event.totalBytes)} in all`);
         break;
       case 'file-missing':
-        console.log(`${event.file.path}: not published for this style, skipped`);
+        console.log(`${event.file.path}: not published (optional), skipped`);
         break;
       case 'file-start':
         startedAt = performance.now();
@@ -96,14 +97,17 @@ export function registerPull(models: Command): void {
         styles: string[],
         opts: { out?: string; downloads?: string; hub?: string; repo?: string },
       ) => {
+        let release = (): void => undefined;
         try {
           const config = loadConfig();
+          const out = opts.out ?? config.modelsDir;
+          release = removePacksOnSignal(out, 'pull interrupted (downloads are kept to resume)');
           const result = await pullStyles({
             hubUrl: opts.hub ?? config.models.hubUrl,
             repo: opts.repo ?? config.models.repo,
             styles: styles.length > 0 ? styles : [config.models.defaultStyle],
             downloadsDir: opts.downloads ?? config.models.downloadsDir,
-            out: opts.out ?? config.modelsDir,
+            out,
             onEvent: reporter(process.stdout.isTTY === true),
           });
           console.log(`installed ${result.manifests.map((m) => m.name).join(', ')}`);
@@ -115,6 +119,8 @@ export function registerPull(models: Command): void {
             console.error('offline? `pastiche models demo` builds packs with random weights');
           }
           process.exitCode = 1;
+        } finally {
+          release();
         }
       },
     );

@@ -1,3 +1,7 @@
+import { existsSync } from 'node:fs';
+import { removeIfEmpty } from '../engine/pack/official.ts';
+import { removePartialPacks } from '../engine/pack/write.ts';
+
 /**
  * SIGINT/SIGTERM for long-running commands: close gracefully, exit 0; exit 1 if closing fails
  * or takes longer than `limitMs`. A second signal finds no listener left, and Node's default
@@ -28,4 +32,26 @@ export function exitOnSignal(options: {
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+}
+
+/**
+ * For `models import` and `models pull`: until the returned function is called, SIGINT/SIGTERM
+ * remove the packs being written (the hidden `.partial` folders) and an `out` this command
+ * created, then exit 130/143: a signal would otherwise end the process without running any
+ * `finally`. Downloads (`.part` files) are not touched: the next pull resumes them.
+ */
+export function removePacksOnSignal(out: string, what: string): () => void {
+  const created = !existsSync(out);
+  const stop = (signal: NodeJS.Signals): void => {
+    removePartialPacks();
+    if (created) removeIfEmpty(out);
+    console.error(`\n${signal}: ${what}; nothing was installed by the unfinished pack`);
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  return () => {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+  };
 }

@@ -1,4 +1,7 @@
-/** `delete`: removes a result's job record (the adapter deletes its message); author only. */
+/**
+ * `delete`: removes a result's job record and the photo kept for it, if still kept (the adapter
+ * deletes its message); author only.
+ */
 import { UserError } from '../engine/errors.ts';
 import { assertAuthor, ownerOf, type Command } from './context.ts';
 
@@ -18,6 +21,8 @@ export const deleteResult: Command<{ jobId: string }> = {
       await job.finished;
     }
     await ctx.records.delete(jobId);
+    // The photo kept for a whole photo goes with the result (its codes stay until `forget`).
+    if (record?.face.kind === 'photo') await ctx.engine.forgetPhoto?.(owner, record.face.key);
     await send({ kind: 'info', text: 'Deleted.' });
   },
 };

@@ -1,4 +1,7 @@
-/** `forget`: deletes what is kept for the caller: face codes, and photo references in records. */
+/**
+ * `forget`: deletes what is kept for the caller: face codes, kept photos, and photo references
+ * in records.
+ */
 import { ownerOf, type Command } from './context.ts';
 
 export const forget: Command<void> = {
@@ -15,7 +18,8 @@ export const forget: Command<void> = {
     const records = await ctx.records.forget(owner);
     const text =
       `Done. I deleted ${plural(codes, 'cached face code')} and removed your photos from ` +
-      `${plural(records, 'result record')}; re-rolling those results now needs the photo again. ` +
+      `${plural(records, 'result record')}, and any photo I still kept is gone; re-rolling ` +
+      'those results now needs the photo again. ' +
       'Images already posted stay in the chat: delete them there.';
     await send({ kind: 'info', text });
   },

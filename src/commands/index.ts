@@ -32,21 +32,13 @@ import { pick } from './pick.ts';
 import { styleBlend, type StyleBlendInput } from './style-blend.ts';
 import { styleRandom } from './style-random.ts';
 import { stylize, type StylizeInput } from './stylize.ts';
-import { wholePhoto, type WholePhotoInput } from './whole-photo.ts';
+import { wholePhoto } from './whole-photo.ts';
 import type { Caller, OnError, Reply, ReplySink } from './types.ts';
 
 export type { Caller, OnError, Reply, ReplySink, ResultParams, Stage } from './types.ts';
 export { errorReply } from './replies.ts';
 export type { CommandMeta, CommandOption } from './context.ts';
-export type {
-  JobRecord,
-  Precheck,
-  RerollMode,
-  StyleBlendInput,
-  StyleInfo,
-  StylizeInput,
-  WholePhotoInput,
-};
+export type { JobRecord, Precheck, RerollMode, StyleBlendInput, StyleInfo, StylizeInput };
 
 /**
  * The commands. Each sends its replies to `reply` in order and resolves once the last one is
@@ -67,13 +59,13 @@ export interface Commands {
   ): Promise<void>;
   /** Two styles fused on the caller's photo at a ratio, or a strip of six steps from a to b. */
   styleBlend(caller: Caller, input: StyleBlendInput, reply: ReplySink): Promise<void>;
-  /**
-   * A crop result pasted back into the whole photo; needs the photo's bytes again
-   * (`photo-needed` without them, or with another photo's).
-   */
-  wholePhoto(caller: Caller, input: WholePhotoInput, reply: ReplySink): Promise<void>;
   /** One tile of a grid or strip at full size. */
   pick(caller: Caller, input: { jobId: string; tile: number }, reply: ReplySink): Promise<void>;
+  /**
+   * A crop result pasted back into its photo, from the photo kept for a few minutes
+   * (`privacy.keepPhotosMinutes`); `photo-needed` once it is no longer kept.
+   */
+  wholePhoto(caller: Caller, input: { jobId: string }, reply: ReplySink): Promise<void>;
   /**
    * Packs and exemplars (names, ids, default weights) + a contact sheet image of exemplar
    * previews (each exemplar's style rendered on one fixed face, cached). `page` (1-based) pages

@@ -8,25 +8,14 @@ import { allowedSizes } from '../engine/request.ts';
 import { UserError } from '../engine/errors.ts';
 import { assertAuthor, channelOf, ownerOf, pickPack, type CommandContext } from './context.ts';
 import type { RerollMode } from './reroll.ts';
-import { pastableKey } from './whole-photo.ts';
 import type { Caller } from './types.ts';
 
 /** A command about to be acknowledged, as far as its cheap checks need to know it. */
 export type Precheck =
   /** `photo`: whether one comes with the command (else the caller's last one is needed). */
-  | {
-      command: 'stylize';
-      pack?: string;
-      photo: boolean;
-      size?: number;
-      /** Pasted back (the whole photo, every face): needs the photo itself, not a cached code. */
-      wholePhoto?: boolean;
-    }
+  | { command: 'stylize'; pack?: string; photo: boolean; size?: number }
   | { command: 'styleRandom'; pack?: string }
-  | { command: 'reroll'; jobId: string; mode: RerollMode }
-  | { command: 'pick'; jobId: string; tile: number }
-  /** `photo`: whether the adapter can send the result's photo again. */
-  | { command: 'wholePhoto'; jobId: string; photo: boolean };
+  | { command: 'reroll'; jobId: string; mode: RerollMode };
 
 /** Throws the `UserError` the command would refuse with before any real work. */
 export async function precheck(ctx: CommandContext, caller: Caller, p: Precheck): Promise<void> {
@@ -40,27 +29,15 @@ export async function precheck(ctx: CommandContext, caller: Caller, p: Precheck)
       );
     }
     if (!p.photo && !(await ctx.records.lastPhoto(owner))) throw new UserError('no-photo');
-    if (!p.photo && p.wholePhoto) throw new UserError('photo-needed', 'paste-back');
   } else if (p.command === 'styleRandom') {
     pickPack(ctx, p.pack);
   } else {
     const record = await ctx.records.get(p.jobId);
     if (!record) throw new UserError('unknown-job', p.jobId);
     if (record.face.kind !== 'random') assertAuthor(caller, ownerOf(record));
-    if (p.command === 'wholePhoto') {
-      pastableKey(record);
-      if (!p.photo) throw new UserError('photo-needed', p.jobId);
-    }
     if (record.face.kind === 'forgotten') throw new UserError('photo-forgotten', p.jobId);
     const pack = pickPack(ctx, record.pack);
-    if (p.command === 'pick' && record.tiles?.[p.tile - 1] === undefined) {
-      throw new UserError('bad-option', `tile ${p.tile} of ${record.tiles?.length ?? 0}`);
-    }
-    if (
-      p.command === 'reroll' &&
-      (p.mode === 'structure' || p.mode === 'color') &&
-      !pack.hasSampler
-    ) {
+    if ((p.mode === 'structure' || p.mode === 'color') && !pack.hasSampler) {
       throw new UserError('no-sampler', pack.name);
     }
   }

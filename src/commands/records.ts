@@ -48,10 +48,15 @@ const jobRecord = z.object({
     truncation: unit.optional(),
     preset: weightPreset.optional(),
     reconstruct: z.boolean().optional(),
-    encoder: encoderChoice.optional(),
     /** Pasted back into the whole photo; every face of it with `faces: all`. */
     output: z.enum(['crop', 'photo']).optional(),
     faces: z.enum(['largest', 'all']).optional(),
+    /**
+     * The encoder that made the face's code (what the engine reports, not a choice the user
+     * made): a re-render of the result uses the same one, so it reads the same cached code even
+     * after the server's default encoder changed. Absent for a random face and older records.
+     */
+    encoder: encoderChoice.optional(),
   }),
   /** A grid or strip: each tile's style reference, in layout order (for "keep tile n"). */
   tiles: z.array(z.string()).optional(),

@@ -80,7 +80,6 @@ export function resultParams(
     ...(faceCount !== undefined && { faceCount }),
     ...(result.faces && { faces: result.faces.length }),
     ...(record.options.reconstruct && { reconstruct: true }),
-    ...(record.face.kind === 'random' && { randomFace: true }),
     ...(record.tiles && { tiles: record.tiles.length }),
     reference: result.style.reference,
   };

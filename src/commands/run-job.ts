@@ -124,7 +124,7 @@ function recordOf(caller: Caller, jobId: string, plan: JobPlan, result: StylizeR
     pack: plan.pack.name,
     face,
     style,
-    options: plan.options,
+    options: { ...plan.options, ...(result.encoder && { encoder: result.encoder }) },
     ...(result.tiles && { tiles: result.tiles.map((t) => t.reference) }),
     createdAt: new Date().toISOString(),
     ...(plan.parentJobId !== undefined && { parentJobId: plan.parentJobId }),

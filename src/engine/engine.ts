@@ -144,7 +144,7 @@ export interface EngineOptions {
   threads?: number;
   /** Execution provider (default `cpu`); `auto` takes a GPU where one works. */
   device?: Device;
-  /** Weight bytes of style packs kept loaded (default 2 GB). */
+  /** Weight bytes of style packs and W+ encoders kept loaded (default 2 GB). */
   memoryBudgetBytes?: number;
   warmup?: boolean;
   maxQueue?: number;
@@ -159,6 +159,12 @@ export interface EngineOptions {
   maxFaces?: number;
   /** Longer side of a pasted-back whole photo at most; default 2048. */
   pasteMaxSide?: number;
+  /**
+   * How long a photo's bytes are kept after it is sent, for pasting a later result back into it
+   * (`privacy.keepPhotosMinutes`); in the latent cache, per user, removed by `forget`. Default 0:
+   * never kept, and a whole photo from an earlier photo needs it attached again.
+   */
+  keepPhotosMs?: number;
   /** Inference host crashes and restarts; default `console.error`. */
   log?: (line: string) => void;
 }
@@ -172,7 +178,7 @@ export type EngineApi = Pick<
   'submit' | 'stylize' | 'styles' | 'forget' | 'preload' | 'close'
 > &
   // Optional, so existing implementations (wrappers in tests) stay valid.
-  Partial<Pick<Engine, 'health'>>;
+  Partial<Pick<Engine, 'health' | 'forgetPhoto'>>;
 
 /** A pack as users see it. */
 export interface StyleInfo {
@@ -316,6 +322,11 @@ export class Engine {
     return this.cache.forget(userId);
   }
 
+  /** Deletes the photo kept for `userId` under `photoKey` (its sha256), if any. */
+  async forgetPhoto(userId: string, photoKey: string): Promise<boolean> {
+    return this.cache.deletePhoto(photoKey, userId);
+  }
+
   /** Cancels the jobs, stops the inference host (so the process can exit) and closes the cache. */
   async close(): Promise<void> {
     this.scheduler.close();
@@ -448,7 +459,8 @@ export class Engine {
   }
 
   /** Everything up to the generator: model, content code, exemplar code (mapped), weights. */
-  private async prepare(req: ParsedRequest, ctx: JobContext): Promise<Prepared> {
+  private async prepare(asked: ParsedRequest, ctx: JobContext): Promise<Prepared> {
+    const req = await this.withKeptPhoto(asked);
     const timings: Timings = {};
     const time = <T>(stage: keyof Timings, step: () => Promise<T>) => timed(timings, stage, step);
     const pack = this.packInfo(req.style.pack);
@@ -462,6 +474,7 @@ export class Engine {
     ctx.signal.throwIfAborted();
     const group = req.faces === 'all' ? await this.allFaces(req, pack, ctx, timings) : undefined;
     const content = group?.content ?? (await this.content(req, pack, ctx, timings));
+    await this.keepPhoto(asked, content);
     const codes = group?.codes ?? [content.code];
     const exstyles = [];
     for (const choice of [req.style, ...(req.variants ?? [])]) {
@@ -488,7 +501,7 @@ export class Engine {
     ctx.signal.throwIfAborted();
     let paste: Prepared['paste'];
     if (req.output === 'photo' || req.faces === 'all') {
-      // The engine keeps codes, never photos: pasting back needs the photo itself again.
+      // Codes last days, photos minutes at most (keepPhotosMs): past that, the photo again.
       if (req.face.kind !== 'photo') throw new UserError('photo-needed', 'paste-back');
       const faces = group?.faces ?? (content.face ? [content.face] : []);
       paste = { photo: req.face.bytes, faces, skipped: group?.skipped ?? 0 };
@@ -504,6 +517,27 @@ export class Engine {
       ...(paste && { paste }),
       timings,
     };
+  }
+
+  /**
+   * A whole photo from an earlier photo (by its key) gets that photo's kept bytes, if they are
+   * still kept for this user; otherwise the request stays as it is (and asks for the photo).
+   */
+  private async withKeptPhoto(req: ParsedRequest): Promise<ParsedRequest> {
+    const whole = req.output === 'photo' || req.faces === 'all';
+    if (!whole || req.face.kind !== 'cached-photo') return req;
+    const bytes = await this.cache.getPhoto(req.face.key, req.userId);
+    return bytes ? { ...req, face: { kind: 'photo', bytes } } : req;
+  }
+
+  /**
+   * Keeps a photo the user sent (one with a face) for `keepPhotosMs`. Bytes taken from the kept
+   * store arrive as a cached photo and are not kept again: using a photo never extends its time.
+   */
+  private async keepPhoto(req: ParsedRequest, content: Content): Promise<void> {
+    const ms = this.options.keepPhotosMs ?? 0;
+    if (ms <= 0 || req.face.kind !== 'photo' || !content.photoKey) return;
+    await this.cache.setPhoto(content.photoKey, req.face.bytes, req.userId, ms);
   }
 
   /** What the host makes of a job's images: the crop, tiles, or the whole photo. */

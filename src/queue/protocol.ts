@@ -11,7 +11,7 @@ import { z } from 'zod';
 import type { StyleInfo, StylizeResult } from '../engine/engine.ts';
 import { USER_ERROR_CODES, UserError } from '../engine/errors.ts';
 import type { EncodedImage } from '../engine/image/encode.ts';
-import type { StylizeRequest } from '../engine/request.ts';
+import { encoderChoice, type StylizeRequest } from '../engine/request.ts';
 import type { JobStage } from '../engine/scheduler/types.ts';
 
 type WireFace =
@@ -130,6 +130,8 @@ const wireResult = z.object({
   weights: z.array(finite),
   truncation: finite,
   preserveColor: z.boolean(),
+  // Job records keep it, so a re-roll reads the same (z+ or W+) cached code.
+  encoder: encoderChoice.optional(),
   noiseSeed: z.string().optional(),
   cacheHit: z.boolean(),
   batchSize: z.number().int().positive(),

@@ -114,6 +114,11 @@ export class RemoteEngine implements EngineApi {
     return this.cache.forget(userId);
   }
 
+  /** The workers keep photos in the shared cache: deleted from here like the codes. */
+  async forgetPhoto(userId: string, photoKey: string): Promise<boolean> {
+    return this.cache.deletePhoto(photoKey, userId);
+  }
+
   /** Validates at once (like the local engine), then enqueues in the background. */
   submit(request: StylizeRequest): JobHandle<StylizeResult> {
     const parsed = parseRequest(request);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { createCommands, type Commands } from '../../src/commands/index.ts';
 import type { Caller, Reply } from '../../src/commands/types.ts';
-import { Engine } from '../../src/engine/engine.ts';
+import { Engine, type EngineOptions } from '../../src/engine/engine.ts';
 import { writeDemoPacks } from '../../src/engine/pack/demo-packs.ts';
 import { FIXTURES } from '../helpers/packs.ts';
 
@@ -44,13 +44,20 @@ export async function start(
   models: string,
   cacheUrl: string,
   env: Record<string, string> = {},
+  engineOptions: Partial<EngineOptions> = {},
 ): Promise<Rig> {
   const prefixed = Object.fromEntries(Object.entries(env).map(([k, v]) => [`PASTICHE_${k}`, v]));
   const config = loadConfig({
     cwd: dir,
     env: { PASTICHE_MODELS_DIR: models, PASTICHE_CACHE_URL: cacheUrl, ...prefixed },
   });
-  const engine = await Engine.create({ modelsDir: models, cacheUrl, warmup: false, maxBatch: 1 });
+  const engine = await Engine.create({
+    modelsDir: models,
+    cacheUrl,
+    warmup: false,
+    maxBatch: 1,
+    ...engineOptions,
+  });
   const commands = await createCommands({ engine, config, onError: (e) => console.error(e) });
   return {
     engine,

@@ -123,7 +123,9 @@ describe('commands: stylize and friends', { timeout: 300_000 }, () => {
     const help = last(await collect((sink) => rig.commands.help(caller('e'), sink)), 'info');
     for (const c of rig.commands.catalogue()) assert.ok(help.text.includes(c.name), c.name);
     const privacy = last(await collect((sink) => rig.commands.privacy(caller('e'), sink)), 'info');
-    assert.match(privacy.text, /Never your photos/);
+    // The default privacy.keepPhotosMinutes; 0 is in whole-photo.test.ts.
+    assert.match(privacy.text, /Your photo itself for 10 minutes after you send it/);
+    assert.match(help.text, /keep your photo 10 min after you send it, for `whole-photo`/);
     assert.match(privacy.text, /7 days/);
     assert.match(privacy.text, /`forget`/);
   });

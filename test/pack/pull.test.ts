@@ -4,8 +4,10 @@
  * a CDN path, Range support, and failures on demand (a cut connection, corrupt bytes).
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { once } from 'node:events';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
@@ -145,23 +147,35 @@ describe('models pull', () => {
 
     assert.deepEqual(
       result.downloaded.map((d) => [d.status, d.verified]),
-      new Array(5).fill(['downloaded', 'sha256']),
+      new Array(6).fill(['downloaded', 'sha256']),
     );
     assert.ok(hub.seen.some((s) => s.method === 'GET' && s.path.startsWith('/cdn/cartoon/')));
-    for (const rel of ['encoder.pt', 'cartoon/generator.pt', 'cartoon/sampler.pt']) {
+    for (const rel of [
+      'encoder.pt',
+      'encoder_wplus.pt',
+      'cartoon/generator.pt',
+      'cartoon/sampler.pt',
+    ]) {
       const got = readFileSync(join(opts.downloadsDir, rel));
       assert.equal(sha256(got), sha256(readFileSync(join(CHECKPOINT, rel))), rel);
     }
     assert.deepEqual(
       listPacks(opts.out).map((p) => p.manifest.name),
-      ['cartoon', 'encoder'],
+      ['cartoon', 'encoder', 'encoder-wplus'],
+    );
+    // The published W+ encoder becomes the identity encoder's pack, as `models import` makes it.
+    const wPlus = openPack(opts.out, 'encoder-wplus').manifest;
+    assert.equal(wPlus.kind === 'encoder' && wPlus.space, 'w+');
+    assert.deepEqual(
+      wPlus.sources.map((s) => s.name),
+      ['encoder_wplus.pt'],
     );
     const cartoon = openPack(opts.out, 'cartoon').manifest;
     assert.equal(cartoon.kind === 'style' && cartoon.hasSampler, true);
     assert.equal(cartoon.demo, false);
     assert.match(cartoon.licence, /non-commercial/);
     const progress = events.filter((e) => e.type === 'file-progress');
-    assert.ok(progress.length >= 5, 'progress for every file');
+    assert.ok(progress.length >= 6, 'progress for every file');
 
     // A second pull finds every file in place: HEADs only, no GET.
     const before = hub.seen.length;
@@ -231,7 +245,7 @@ describe('models pull', () => {
   });
 
   it('names an unknown style before downloading anything, and skips optional files', async () => {
-    const hub = await startHub({ hide: ['cartoon/sampler.pt'] });
+    const hub = await startHub({ hide: ['cartoon/sampler.pt', 'encoder_wplus.pt'] });
     const opts = options(hub.url);
     const error = await rejection(pullStyles({ ...opts, styles: ['cartoon', 'watercolor'] }));
     assert.equal(error.kind, 'not-found');
@@ -245,14 +259,22 @@ describe('models pull', () => {
     const stale = join(opts.downloadsDir, 'cartoon/sampler.pt');
     mkdirSync(dirname(stale), { recursive: true });
     copyFileSync(join(CHECKPOINT, 'cartoon/sampler.pt'), stale);
+    const staleWPlus = join(opts.downloadsDir, 'encoder_wplus.pt');
+    copyFileSync(join(CHECKPOINT, 'encoder_wplus.pt'), staleWPlus);
     const result = await pullStyles(opts);
     assert.deepEqual(
       result.missing.map((f) => f.path),
-      ['cartoon/sampler.pt'],
+      ['encoder_wplus.pt', 'cartoon/sampler.pt'],
     );
     const cartoon = openPack(opts.out, 'cartoon').manifest;
     assert.equal(cartoon.kind === 'style' && cartoon.hasSampler, false);
     assert.ok(!existsSync(stale));
+    // No W+ encoder published: no identity pack, and no error.
+    assert.ok(!existsSync(staleWPlus));
+    assert.deepEqual(
+      listPacks(opts.out).map((p) => p.manifest.name),
+      ['cartoon', 'encoder'],
+    );
   });
 
   it('reports an unreachable hub as offline, a stalled one as a timeout', async () => {
@@ -274,6 +296,37 @@ describe('models pull', () => {
       downloadFile(url, join(tempDir('pull'), 'f'), { idleTimeoutMs: 100, retries: 0 }),
     );
     assert.equal(timeout.kind, 'timeout');
+  });
+
+  it('on SIGINT during the import removes the half-written pack and keeps the downloads', async () => {
+    const hub = await startHub();
+    const opts = options(hub.url);
+    const bin = join(import.meta.dirname, '..', '..', 'bin', 'pastiche.js');
+    const args = ['models', 'pull', 'cartoon', '--hub', hub.url, '--repo', REPO];
+    args.push('--out', opts.out, '--downloads', opts.downloadsDir);
+    const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+    const partial = (): boolean =>
+      existsSync(opts.out) && readdirSync(opts.out).some((name) => name.includes('.partial-'));
+    // Waits for the importer's first temporary folder (state, not time), then interrupts it.
+    let signalled = false;
+    while (!signalled) {
+      const finished = await Promise.race([
+        exited.then(() => true),
+        new Promise<false>((resolve) => setImmediate(() => resolve(false))),
+      ]);
+      if (finished) break;
+      if (partial()) signalled = child.kill('SIGINT');
+    }
+    const [code, signal] = await exited;
+    assert.ok(signalled, `the pull finished before a .partial folder was seen: ${stderr}`);
+    assert.ok(code === 130 || signal === 'SIGINT', `exit ${code}: ${stderr}`);
+    assert.match(stderr, /SIGINT: pull interrupted/);
+    const left = existsSync(opts.out) ? readdirSync(opts.out).filter((n) => n.startsWith('.')) : [];
+    assert.deepEqual(left, []);
+    assert.ok(existsSync(join(opts.downloadsDir, 'cartoon', 'generator.pt')), 'downloads stay');
   });
 
   it('follows redirects only to https or the same origin', async () => {

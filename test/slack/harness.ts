@@ -52,7 +52,13 @@ export class Harness {
    * Demo packs, engine, commands, fake Slack and the app, in `dir`. Call {@link close} from the
    * suite's `after` (a hook registered inside `before` would run at once).
    */
-  static async start(dir: string, { statusIntervalMs = 0 } = {}): Promise<Harness> {
+  static async start(
+    dir: string,
+    {
+      statusIntervalMs = 0,
+      env = {},
+    }: { statusIntervalMs?: number; env?: Record<string, string> } = {},
+  ): Promise<Harness> {
     const models = join(dir, 'models');
     await writeDemoPacks(models, 64);
     const config = loadConfig({
@@ -63,6 +69,7 @@ export class Harness {
         PASTICHE_CACHE_URL: `sqlite://${join(dir, 'cache.sqlite')}`,
         PASTICHE_SLACK_SOCKET_MODE: 'false',
         PASTICHE_ENGINE_THREADS: '2',
+        ...env,
       },
     });
     const harness = new Harness(await FakeSlack.start(BOT_TOKEN), config, statusIntervalMs);
@@ -144,6 +151,8 @@ export class Harness {
       modelsDir: config.modelsDir,
       cacheUrl: config.cache.url,
       threads: config.engine.threads,
+      // As startApp does: photos are kept for a whole photo as the privacy setting says.
+      keepPhotosMs: config.privacy.keepPhotosMinutes * 60_000,
     });
     const engine = this.#engine;
     // As startApp does: the inference host loads the pack before the first test's clock starts.

@@ -7,7 +7,7 @@ import type { BlockAction, ButtonAction, SlackActionMiddlewareArgs } from '@slac
 import type { Caller, ReplySink, RerollMode } from '../../commands/index.ts';
 import { ACTION } from './actions-ids.ts';
 import { callerOf, type SlackContext } from './context.ts';
-import type { MadeFrom, ReplyTarget } from './replies.ts';
+import type { ReplyTarget } from './replies.ts';
 
 type ButtonArgs = Pick<
   SlackActionMiddlewareArgs<BlockAction<ButtonAction>>,
@@ -38,18 +38,6 @@ function clicked(body: BlockAction): { caller: Caller; target: ReplyTarget } | u
   };
 }
 
-/**
- * A variation or a grid's pick is made from the clicked result's photo: the new result
- * remembers it too, so its "Whole photo" button can fetch it.
- */
-async function samePhoto(ctx: SlackContext, body: BlockAction, made: MadeFrom): Promise<void> {
-  const channel = body.channel?.id ?? body.container.channel_id;
-  const ts = body.message?.ts;
-  if (!channel || !ts) return;
-  const posted = await ctx.store.result(channel, ts);
-  if (posted?.photo) made.from(posted.photo);
-}
-
 /** 🎲 🧬 🎨 🔀 on a result: a variation, posted beside it. */
 export function onRerollButton(ctx: SlackContext) {
   return async function rerollButton({ ack, body, action }: ButtonArgs): Promise<void> {
@@ -58,10 +46,7 @@ export function onRerollButton(ctx: SlackContext) {
     const where = clicked(body);
     if (!mode || !where || !action.value) return;
     const input = { jobId: action.value, mode };
-    ctx.run(where.target, async (sink, made) => {
-      await samePhoto(ctx, body, made);
-      await ctx.commands.reroll(where.caller, input, sink);
-    });
+    ctx.run(where.target, (sink) => ctx.commands.reroll(where.caller, input, sink));
   };
 }
 
@@ -73,40 +58,21 @@ export function onPickButton(ctx: SlackContext) {
     const where = clicked(body);
     if (!where || !action.value || !(tile >= 1)) return;
     const input = { jobId: action.value, tile };
-    ctx.run(where.target, async (sink, made) => {
-      await samePhoto(ctx, body, made);
-      await ctx.commands.pick(where.caller, input, sink);
-    });
+    ctx.run(where.target, (sink) => ctx.commands.pick(where.caller, input, sink));
   };
 }
 
 /**
- * Whole photo on a crop: the photo it was made from, fetched from Slack again (the engine kept
- * only the face's code), with the result's style and options pasted back into it.
+ * Whole photo on a crop: the result's style and options pasted into the photo, which the engine
+ * keeps for `privacy.keepPhotosMinutes` after it was sent; later the answer is `photo-needed`.
  */
 export function onWholePhotoButton(ctx: SlackContext) {
   return async function wholePhotoButton({ ack, body, action }: ButtonArgs): Promise<void> {
     await ack();
     const where = clicked(body);
-    const ts = body.message?.ts;
-    if (!where || !action.value || !ts) return;
-    const jobId = action.value;
-    ctx.run(where.target, async (sink, made) => {
-      const posted = await ctx.store.result(where.target.channel, ts);
-      // Made from "your last photo", or the message's record expired: no photo to send, and the
-      // answer is `photo-needed`, in Slack's words. Checked first: only the author's click and
-      // a job the limits allow are worth a download.
-      const source = posted?.jobId === jobId ? posted.photo : undefined;
-      const refusal = await ctx.commands.check(where.caller, {
-        command: 'wholePhoto',
-        jobId,
-        photo: source !== undefined,
-      });
-      if (refusal) return sink(refusal);
-      if (source) made.from(source);
-      const photo = source && (await ctx.download(source));
-      await ctx.commands.wholePhoto(where.caller, { jobId, ...(photo && { photo }) }, sink);
-    });
+    if (!where || !action.value) return;
+    const input = { jobId: action.value };
+    ctx.run(where.target, (sink) => ctx.commands.wholePhoto(where.caller, input, sink));
   };
 }
 

@@ -12,7 +12,7 @@ import {
 } from '../../commands/index.ts';
 import type { Config } from '../../config.ts';
 import type { PhotoRef } from './photos.ts';
-import { SlackReplies, type MadeFrom, type ReplyDeps, type ReplyTarget } from './replies.ts';
+import { SlackReplies, type ReplyDeps, type ReplyTarget } from './replies.ts';
 
 export interface SlackContext extends ReplyDeps {
   readonly commands: Commands;
@@ -21,10 +21,8 @@ export interface SlackContext extends ReplyDeps {
   /**
    * Runs `work` (usually one command) in the background, its replies rendered at `target`.
    * Anything `work` throws becomes an error reply, so a failed download reads like a command's.
-   * `made.from(photo)` says which Slack photo the command runs on: its results remember it, for
-   * their "Whole photo" button.
    */
-  run(target: ReplyTarget, work: (sink: ReplySink, made: MadeFrom) => Promise<void>): void;
+  run(target: ReplyTarget, work: (sink: ReplySink) => Promise<void>): void;
   /** Runs `work` in the background, with nowhere to answer (App Home): failures are logged. */
   spawn(work: () => Promise<void>): void;
   /** Waits for running work, at most `ms`. */
@@ -49,7 +47,7 @@ export function createContext(
     run(target, work) {
       const replies = new SlackReplies(deps, target);
       track(
-        work(replies.sink, replies)
+        work(replies.sink)
           .catch((error: unknown) => replies.sink(slackErrorReply(error, deps.log)))
           .then(() => replies.settled()),
       );

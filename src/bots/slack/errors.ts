@@ -31,8 +31,9 @@ const MESSAGES: Record<SlackErrorCode, (detail: string) => string> = {
     "I can't post in this channel. Invite me first (`/invite @Pastiche`, or the channel's " +
     'Integrations tab), then try again.',
   'photo-needed': () =>
-    'To paint the whole photo I need the photo itself, and I keep only what the face looked like. ' +
-    'Share the photo here again, then use `/stylize whole` (or tick *Whole photo* in the form).',
+    'To paint the whole photo I need the photo itself, and I keep photos only a few minutes after ' +
+    'they are sent. Share the photo here again, then use `/stylize whole` (or tick *Whole photo* ' +
+    'in the form).',
   'bad-text': (detail) =>
     `${detail}\nUsage: \`/stylize [style[:exemplar] or a result's style reference] [structure=0–1] ` +
     '[colour=0–1] [preserve] [size=px] [whole] [all-faces] [preset=colour-only] [truncation=0–1] ' +

@@ -69,9 +69,8 @@ function stylizeFrom(
     ctx.run(target, (sink) => ctx.commands.help(caller, sink));
     return;
   }
-  ctx.run(target, async (sink, made) => {
+  ctx.run(target, async (sink) => {
     const options = parseStyleText(text);
-    if (photo) made.from(photo);
     const bytes = photo && (await ctx.download(photo));
     await ctx.commands.stylize(caller, { ...options, ...(bytes && { photo: bytes }) }, sink);
   });

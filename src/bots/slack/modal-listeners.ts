@@ -28,11 +28,9 @@ export function onModalSubmit(ctx: SlackContext) {
     const user = body.user.id;
     const caller = callerOf(user, meta.channel, body.team?.id);
     const target = { user, ...meta };
-    ctx.run(target, async (sink, made) => {
+    ctx.run(target, async (sink) => {
       const photo = offered ?? (await uploaded(ctx, photoFiles));
       const styleFile = await uploaded(ctx, styleImageFiles);
-      // The photo is remembered with the result, for its "Whole photo" button.
-      if (photo) made.from(photo);
       const bytes = photo && (await ctx.download(photo));
       const styleImage = styleFile && (await ctx.download(styleFile));
       await ctx.commands.stylize(

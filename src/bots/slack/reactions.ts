@@ -34,10 +34,6 @@ export function onReactionAdded(ctx: SlackContext) {
       user: event.user,
       ...(result.threadTs && { threadTs: result.threadTs }),
     };
-    ctx.run(target, (sink, made) => {
-      // A variation of a crop is one of the same photo: its "Whole photo" button fetches it.
-      if (result.photo) made.from(result.photo);
-      return ctx.commands.reroll(caller, { jobId: result.jobId, mode }, sink);
-    });
+    ctx.run(target, (sink) => ctx.commands.reroll(caller, { jobId: result.jobId, mode }, sink));
   };
 }

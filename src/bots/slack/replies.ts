@@ -10,7 +10,6 @@ import type { Reply, ReplySink, ResultParams, Stage } from '../../commands/index
 import type { EncodedImage } from '../../engine/image/encode.ts';
 import { ACTION } from './actions-ids.ts';
 import { SlackUserError } from './errors.ts';
-import type { PhotoRef } from './photos.ts';
 import type { SlackStore } from './store.ts';
 
 /** Where one command's replies go. */
@@ -86,11 +85,6 @@ interface StatusView {
   key: string;
 }
 
-/** How a command's work tells its replies which Slack photo it runs on. */
-export interface MadeFrom {
-  from(photo: PhotoRef): void;
-}
-
 /**
  * One command's replies, rendered in order. `sink` never throws: a failed Slack call is logged
  * and the next reply still renders.
@@ -100,7 +94,7 @@ export interface MadeFrom {
  * await commands.stylize(caller, input, replies.sink);
  * await replies.settled();
  */
-export class SlackReplies implements MadeFrom {
+export class SlackReplies {
   #chain: Promise<void> = Promise.resolve();
   #statusTs: string | undefined;
   /** What the status message shows now. */
@@ -111,17 +105,11 @@ export class SlackReplies implements MadeFrom {
   #timer: NodeJS.Timeout | undefined;
   /** Set once Slack refused a post here: the asker was told, later replies are dropped. */
   #refused = false;
-  /** The Slack photo the command runs on: a result remembers it for its "Whole photo" button. */
-  #photo: PhotoRef | undefined;
 
   constructor(
     private readonly deps: ReplyDeps,
     private readonly target: ReplyTarget,
   ) {}
-
-  from(photo: PhotoRef): void {
-    this.#photo = { url: photo.url, name: photo.name };
-  }
 
   readonly sink: ReplySink = (reply) => this.#enqueue(reply.kind, () => this.#render(reply));
 
@@ -243,7 +231,6 @@ export class SlackReplies implements MadeFrom {
       jobId,
       fileId,
       ...(threadTs !== undefined && { threadTs }),
-      ...(this.#photo && { photo: this.#photo }),
     });
     await store.addRecentResult(user, { jobId, channel, ts });
   }
@@ -363,8 +350,9 @@ function statusBlocks(line: string, jobId: string): types.KnownBlock[] {
 
 /**
  * A result's message: the image and its buttons. A grid or strip gets 1–n to keep one picture;
- * a crop of a photo gets the re-rolls, 🔀 and "Whole photo"; a whole photo gets none of these,
- * since re-rolling it needs the photo again (the engine keeps only the face's code).
+ * any other result the re-rolls and 🔀, and a crop of a photo "Whole photo" too. Re-rolling a
+ * whole photo, or pasting a crop, needs the photo, which the engine keeps only for
+ * `privacy.keepPhotosMinutes`; later the answer says to share it again.
  */
 export function resultBlocks(
   comment: string,
@@ -383,9 +371,10 @@ export function resultBlocks(
   const picks = Array.from({ length: tiles }, (_, i) =>
     button(pickAction(i + 1), `Keep ${i + 1}`, jobId, i === 0 ? 'primary' : undefined),
   );
-  const fromPhoto = !params.randomFace;
+  // A crop of a photo: a random portrait has no face found in any photo.
+  const fromPhoto = params.faceCount !== undefined;
   const elements = [
-    ...(tiles > 0 ? picks : whole ? [] : rerolls),
+    ...(tiles > 0 ? picks : rerolls),
     ...(tiles === 0 && !whole && fromPhoto
       ? [button(ACTION.wholePhoto, ':frame_with_picture: Whole photo', jobId)]
       : []),
@@ -394,7 +383,7 @@ export function resultBlocks(
   const hint =
     tiles > 0
       ? `Keep one at full size: ${tiles === 4 ? 'buttons 1–4 read left to right, top to bottom' : `buttons 1–${tiles}, left to right`}.`
-      : `${whole ? '' : `${REROLL_HINT}\n`}Reuse this style on any photo: \`/stylize style=${params.reference}\``;
+      : `${REROLL_HINT}\nReuse this style on any photo: \`/stylize style=${params.reference}\``;
   return [
     section(comment),
     { type: 'image', slack_file: { id: fileId }, alt_text: `${params.pack} portrait` },

@@ -22,8 +22,6 @@ const resultMessage = z.object({
   threadTs: z.string().optional(),
   /** The uploaded image, deleted with the message. */
   fileId: z.string().optional(),
-  /** The Slack photo it was made from (a reference, not the bytes): "Whole photo" fetches it again. */
-  photo: z.object({ url: z.string(), name: z.string() }).optional(),
 });
 const postedResult = z.object({ jobId: z.string(), channel: z.string(), ts: z.string() });
 const postedResults = z.array(postedResult);

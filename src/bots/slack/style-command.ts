@@ -78,18 +78,14 @@ export function onStyleCommand(ctx: SlackContext) {
   };
 }
 
-/**
- * Runs `work` on "your last photo": the one just shared here (its result can then be pasted
- * back into it), else the command layer's last one.
- */
+/** Runs `work` on "your last photo": the one just shared here, else the command layer's last one. */
 function withRecentPhoto(
   ctx: SlackContext,
   target: ReplyTarget,
   work: (photo: Uint8Array | undefined, sink: ReplySink) => Promise<void>,
 ): void {
-  ctx.run(target, async (sink, made) => {
+  ctx.run(target, async (sink) => {
     const recent = await ctx.store.recentPhoto(target.channel, target.user);
-    if (recent) made.from(recent);
     const photo = recent && (await ctx.download(recent));
     await work(photo, sink);
   });

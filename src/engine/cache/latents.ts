@@ -80,7 +80,15 @@ export interface LatentCache {
   getStyleCode(key: string, expected?: CodeShape): Promise<StyleCodeEntry | undefined>;
   setStyleCode(key: string, code: Float32Array, meta: StyleCodeMeta, userId: string): Promise<void>;
   /**
-   * Deletes every entry `userId` stored and returns how many had not expired. An entry two users
+   * Keeps a photo's bytes for `ttlMs` (short: `privacy.keepPhotosMinutes`), so pasting a later
+   * result back into it needs no new upload. Kept per user: another user's request never finds it.
+   */
+  setPhoto(photoSha256: string, bytes: Uint8Array, userId: string, ttlMs: number): Promise<void>;
+  getPhoto(photoSha256: string, userId: string): Promise<Uint8Array | undefined>;
+  deletePhoto(photoSha256: string, userId: string): Promise<boolean>;
+  /**
+   * Deletes every entry `userId` stored, kept photos included, and returns how many codes (not
+   * photos) had not expired. An entry two users
    * stored (the same photo) goes too: it derives from the forgetting user's photo, and the other
    * user only loses a cache hit.
    */
@@ -165,11 +173,26 @@ export async function createLatentCache(options: LatentCacheOptions = {}): Promi
     async setStyleCode(key, code, meta, userId) {
       await write(styleKey(key), encodeStyle({ code, meta }), userId);
     },
+    async setPhoto(sha, bytes, userId, ttl) {
+      if (!(Number.isFinite(ttl) && ttl > 0)) throw new RangeError(`photo ttl ${ttl} ms`);
+      const key = photoKey(sha, userId);
+      await keyv.set(key, bytes, ttl);
+      // Indexed for the codes' lifetime, not the photo's minutes: an index lives as long as its
+      // last addition, and must outlive every code and photo it names (an index entry for a
+      // photo that already expired costs `forget` one delete of nothing).
+      await index.add(userId, key, Math.max(ttl, ttlMs));
+    },
+    async getPhoto(sha, userId) {
+      return keyv.get(photoKey(sha, userId));
+    },
+    async deletePhoto(sha, userId) {
+      return keyv.delete(photoKey(sha, userId));
+    },
     async forget(userId) {
       const keys = await index.take(userId);
       if (keys.length > 0) await keyv.deleteMany(keys.map((k) => k.key));
       const now = Date.now();
-      return keys.filter((k) => k.expires >= now).length;
+      return keys.filter((k) => k.expires >= now && !k.key.startsWith(PHOTO_PREFIX)).length;
     },
     async clear() {
       await keyv.clear();
@@ -219,6 +242,16 @@ function contentKey(photoSha256: string, encoderChecksum: string): string {
   }
   if (!encoderChecksum) throw new RangeError('encoderChecksum must not be empty');
   return `content:${photoSha256}:${encoderChecksum}`;
+}
+
+const PHOTO_PREFIX = 'photo:';
+
+function photoKey(photoSha256: string, userId: string): string {
+  if (!/^[0-9a-f]{64}$/.test(photoSha256)) {
+    throw new RangeError(`photoSha256 must be 64 lowercase hex digits, got "${photoSha256}"`);
+  }
+  if (!userId) throw new RangeError('userId must not be empty');
+  return `${PHOTO_PREFIX}${photoSha256}:${userId}`;
 }
 
 function styleKey(key: string): string {

@@ -52,17 +52,22 @@ export type PullEvent =
 
 export interface PullResult {
   downloaded: DownloadOutcome[];
-  /** Optional files the hub does not have for a style (no sampler, no refined codes). */
+  /** Optional files the hub does not have (no W+ encoder, no sampler, no refined codes). */
   missing: ReleaseFile[];
   manifests: Manifest[];
 }
 
 const STYLE_NAME = /^[a-z0-9][a-z0-9_-]*$/;
 
-/** The release files for `styles`: the shared encoder first, then each style's. */
+/**
+ * The release files for `styles`: the shared encoders first, then each style's. The W+ encoder
+ * (`encoder_wplus.pt`, the `identity` encoder) is imported as `encoder-wplus` when the repository
+ * publishes it; without it only the `style` encoder serves.
+ */
 export function releaseFiles(styles: readonly string[]): ReleaseFile[] {
   return [
     { path: 'encoder.pt', optional: false },
+    { path: 'encoder_wplus.pt', optional: true },
     ...styles.flatMap((style) => [
       { path: `${style}/generator.pt`, optional: false },
       { path: `${style}/exstyle_code.npy`, optional: false },

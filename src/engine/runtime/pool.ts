@@ -11,7 +11,10 @@ import type { SessionOptions } from './session.ts';
 export interface PoolOptions {
   /** Directory of installed packs. */
   modelsDir: string;
-  /** Weight bytes of style packs kept loaded at once (encoders are not counted). */
+  /**
+   * Weight bytes of style packs and W+ encoders kept loaded at once. The z+ encoder every style
+   * is built on (it holds the shared mapping network) stays loaded and is not counted.
+   */
   budgetBytes: number;
   session: SessionOptions;
   /** Run each graph on dummy inputs at load (ONNX Runtime's first runs are several times slower). */
@@ -19,14 +22,23 @@ export interface PoolOptions {
 }
 
 interface Entry {
-  style: Promise<LoadedStyle>;
+  loaded: Promise<LoadedStyle | LoadedEncoder>;
+  bytes: number;
+}
+
+/** What the pool holds within its budget, least recently used first. */
+export interface Resident {
+  kind: 'style' | 'identity-encoder';
+  name: string;
   bytes: number;
 }
 
 export class ModelPool {
+  /** z+ encoders, shared by the styles built on them. */
   private readonly encoders = new Map<string, Promise<LoadedEncoder>>();
+  // One LRU for everything the budget counts, keyed `style:<name>` / `identity-encoder:<name>`.
   // Map iteration order is insertion order: re-inserting on use makes the first key the LRU.
-  private readonly styles = new Map<string, Entry>();
+  private readonly lru = new Map<string, Entry>();
 
   constructor(private readonly options: PoolOptions) {}
 
@@ -82,50 +94,107 @@ export class ModelPool {
       const why = `${m.name} was built before W+ content codes: import it again`;
       throw new UserError('no-identity-encoder', why);
     }
-    return this.encoder(name);
+    // Nothing else holds a W+ encoder (styles map z+ codes), so it may be evicted like a style.
+    return this.cached(
+      `identity-encoder:${name}`,
+      packWeightBytes(pack),
+      () =>
+        LoadedEncoder.load(pack, this.options.session).then(async (e) => {
+          if (this.options.warmup) await warmEncoder(e);
+          return e;
+        }),
+      `style:${m.name}`,
+    );
   }
 
   /** The loaded style `name` with its encoder; loads (and evicts the least recently used) as needed. */
   async style(name: string): Promise<LoadedStyle> {
-    const hit = this.styles.get(name);
-    if (hit) {
-      this.styles.delete(name);
-      this.styles.set(name, hit);
-      return hit.style;
-    }
+    const key = `style:${name}`;
+    const hit = this.lru.get(key);
+    if (hit) return this.touch(key, hit) as Promise<LoadedStyle>;
     const pack = this.pack(name);
     if (pack.manifest.kind !== 'style') throw new UserError('unknown-style', name);
-    const bytes = packWeightBytes(pack);
-    await this.evictFor(bytes);
     const encoderName = pack.manifest.encoder;
-    const style = this.encoder(encoderName).then(async (encoder) => {
-      const loaded = await LoadedStyle.load(pack, encoder, this.options.session);
-      if (this.options.warmup) await warmStyle(loaded);
-      return loaded;
-    });
-    style.catch(() => this.styles.delete(name));
-    this.styles.set(name, { style, bytes });
-    return style;
+    return this.cached(key, packWeightBytes(pack), () =>
+      this.encoder(encoderName).then(async (encoder) => {
+        const loaded = await LoadedStyle.load(pack, encoder, this.options.session);
+        if (this.options.warmup) await warmStyle(loaded);
+        return loaded;
+      }),
+    );
   }
 
-  private async evictFor(bytes: number): Promise<void> {
-    let used = [...this.styles.values()].reduce((a, e) => a + e.bytes, 0);
-    for (const [name, entry] of this.styles) {
+  /** Styles and W+ encoders loaded within the budget, least recently used first. */
+  resident(): Resident[] {
+    return [...this.lru].map(([key, { bytes }]) => {
+      const [kind, name] = splitKey(key);
+      return { kind, name, bytes };
+    });
+  }
+
+  private touch(key: string, hit: Entry): Entry['loaded'] {
+    this.lru.delete(key);
+    this.lru.set(key, hit);
+    return hit.loaded;
+  }
+
+  /** The entry `key`, or `load` it after evicting the least recently used to make room. */
+  private async cached<T extends LoadedStyle | LoadedEncoder>(
+    key: string,
+    bytes: number,
+    load: () => Promise<T>,
+    keep?: string,
+  ): Promise<T> {
+    // The entry under a key always holds what its load() made: styles under `style:`, W+
+    // encoders under `identity-encoder:`.
+    const hit = this.lru.get(key);
+    if (hit) return this.touch(key, hit) as Promise<T>;
+    await this.evictFor(bytes, keep);
+    // Another call may have started the same load while this one waited for an eviction.
+    const raced = this.lru.get(key);
+    if (raced) return this.touch(key, raced) as Promise<T>;
+    const loaded = load();
+    const entry: Entry = { loaded, bytes };
+    loaded.catch(() => {
+      if (this.lru.get(key) === entry) this.lru.delete(key);
+    });
+    this.lru.set(key, entry);
+    return loaded;
+  }
+
+  /**
+   * Evicts the least recently used entries until `bytes` more fit, never `keep` (the style a
+   * job is loading a W+ encoder for): a style and its W+ encoder that alone exceed the budget
+   * are both loaded, as one style larger than the budget is.
+   */
+  private async evictFor(bytes: number, keep?: string): Promise<void> {
+    let used = [...this.lru.values()].reduce((a, e) => a + e.bytes, 0);
+    for (const [key, entry] of this.lru) {
       if (used + bytes <= this.options.budgetBytes) break;
-      this.styles.delete(name);
+      if (key === keep) continue;
+      this.lru.delete(key);
       used -= entry.bytes;
-      await entry.style.then((s) => s.dispose()).catch(() => undefined);
+      await dispose(entry);
     }
   }
 
   async close(): Promise<void> {
-    const styles = [...this.styles.values()];
-    this.styles.clear();
-    await Promise.all(styles.map((e) => e.style.then((s) => s.dispose()).catch(() => undefined)));
+    const entries = [...this.lru.values()];
+    this.lru.clear();
+    await Promise.all(entries.map(dispose));
     const encoders = [...this.encoders.values()];
     this.encoders.clear();
     await Promise.all(encoders.map((e) => e.then((x) => x.dispose()).catch(() => undefined)));
   }
+}
+
+function dispose(entry: Entry): Promise<void> {
+  return entry.loaded.then((m) => m.dispose()).catch(() => undefined);
+}
+
+function splitKey(key: string): [Resident['kind'], string] {
+  const at = key.indexOf(':');
+  return [key.slice(0, at) as Resident['kind'], key.slice(at + 1)];
 }
 
 // Two runs: ONNX Runtime's arena grows on the first and settles on the second.
