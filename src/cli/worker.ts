@@ -33,7 +33,7 @@ export function registerWorker(program: Command): void {
         return;
       }
       const metrics = new Metrics(() => engine.health());
-      const worker = await startQueueWorker(engine, settings, log, metrics);
+      const worker = await startQueueWorker(engine, settings, logger, metrics);
       const health = config.health.enabled
         ? await startWorkerHealth(config, metrics, worker, engine)
         : undefined;

@@ -4,6 +4,7 @@
  */
 import type { Config } from '../config.ts';
 import type { EngineApi, StyleInfo } from '../engine/engine.ts';
+import type { Logger } from '../log.ts';
 import type { JobMetrics } from '../metrics.ts';
 import { UserError } from '../engine/errors.ts';
 import type { ActiveJobs } from './active.ts';
@@ -46,6 +47,8 @@ export interface CommandContext {
   readonly catalogue: readonly CommandMeta[];
   readonly onError: (error: unknown) => void;
   readonly metrics?: JobMetrics;
+  /** This request's log: its lines carry `requestId` and `userId` (and `jobId` once a job runs). */
+  readonly logger: Logger;
 }
 
 /**

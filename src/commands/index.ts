@@ -6,8 +6,9 @@
  */
 import type { Config } from '../config.ts';
 import type { EngineApi, StyleInfo } from '../engine/engine.ts';
+import { newRequestId, UserError } from '../engine/errors.ts';
+import { silentLogger, type Logger } from '../log.ts';
 import type { JobMetrics } from '../metrics.ts';
-import { UserError } from '../engine/errors.ts';
 import { ActiveJobs } from './active.ts';
 import { cancel } from './cancel.ts';
 import { ContactSheets } from './contact-sheet.ts';
@@ -21,7 +22,7 @@ import {
 import { deleteResult } from './delete.ts';
 import { forget } from './forget.ts';
 import { help } from './help.ts';
-import { createLimits, type Limits } from './limits.ts';
+import { createLimits, isRefusal, type Limits } from './limits.ts';
 import { precheck, type Precheck } from './precheck.ts';
 import { privacy } from './privacy.ts';
 import { openRecords, type JobRecord } from './records.ts';
@@ -32,13 +33,21 @@ import { pick } from './pick.ts';
 import { styleBlend, type StyleBlendInput } from './style-blend.ts';
 import { styleRandom } from './style-random.ts';
 import { stylize, type StylizeInput } from './stylize.ts';
-import { wholePhoto } from './whole-photo.ts';
+import { wholePhoto, type WholePhotoInput } from './whole-photo.ts';
 import type { Caller, OnError, Reply, ReplySink } from './types.ts';
 
 export type { Caller, OnError, Reply, ReplySink, ResultParams, Stage } from './types.ts';
 export { errorReply } from './replies.ts';
 export type { CommandMeta, CommandOption } from './context.ts';
-export type { JobRecord, Precheck, RerollMode, StyleBlendInput, StyleInfo, StylizeInput };
+export type {
+  JobRecord,
+  Precheck,
+  RerollMode,
+  StyleBlendInput,
+  StyleInfo,
+  StylizeInput,
+  WholePhotoInput,
+};
 
 /**
  * The commands. Each sends its replies to `reply` in order and resolves once the last one is
@@ -63,9 +72,10 @@ export interface Commands {
   pick(caller: Caller, input: { jobId: string; tile: number }, reply: ReplySink): Promise<void>;
   /**
    * A crop result pasted back into its photo, from the photo kept for a few minutes
-   * (`privacy.keepPhotosMinutes`); `photo-needed` once it is no longer kept.
+   * (`privacy.keepPhotosMinutes`), or from the same photo sent again (`photo`, checked by its
+   * hash); `photo-needed` without either.
    */
-  wholePhoto(caller: Caller, input: { jobId: string }, reply: ReplySink): Promise<void>;
+  wholePhoto(caller: Caller, input: WholePhotoInput, reply: ReplySink): Promise<void>;
   /**
    * Packs and exemplars (names, ids, default weights) + a contact sheet image of exemplar
    * previews (each exemplar's style rendered on one fixed face, cached). `page` (1-based) pages
@@ -129,6 +139,8 @@ export interface CreateCommandsOptions {
   onError?: OnError;
   /** Where job outcomes, stage timings and limit refusals are counted. */
   metrics?: JobMetrics;
+  /** The structured log; each request's lines carry its `requestId`, `userId` and `jobId`. */
+  logger?: Logger;
 }
 
 const CATALOGUE: readonly CommandMeta[] = [
@@ -193,6 +205,7 @@ export async function createCommands(options: CreateCommandsOptions): Promise<Co
     catalogue: CATALOGUE,
     onError,
     ...(options.metrics && { metrics: options.metrics }),
+    logger: options.logger ?? silentLogger,
   };
   let closed = false;
 
@@ -203,12 +216,23 @@ export async function createCommands(options: CreateCommandsOptions): Promise<Co
     sink: ReplySink,
   ): Promise<void> {
     const send = sender(sink, onError);
+    // One id per request: on its log lines and, for a bug, in the reply ("ref …").
+    const requestId = newRequestId();
+    const logger = ctx.logger.child({ requestId, userId: ownerOf(caller) });
     try {
-      if (closed) throw new UserError('busy', 'shutting down');
-      await command.run(ctx, caller, input, send);
+      // Refusals by limits and by the engine are counted where they are thrown (run-job.ts).
+      if (closed) throw refused(new UserError('busy', 'shutting down'));
+      await command.run({ ...ctx, logger }, caller, input, send);
     } catch (error) {
-      await send(errorReply(error, onError));
+      const reply = errorReply(error, onError, requestId);
+      logger.debug({ command: command.name, code: reply.code }, 'error reply');
+      await send(reply);
     }
+  }
+
+  function refused(error: UserError): UserError {
+    options.metrics?.refused(error.code);
+    return error;
   }
 
   return {
@@ -230,7 +254,11 @@ export async function createCommands(options: CreateCommandsOptions): Promise<Co
         await precheck(ctx, caller, request);
         return undefined;
       } catch (error) {
-        return errorReply(error, onError);
+        const reply = errorReply(error, onError);
+        // A command refused here is never run, so admission never counts it.
+        options.metrics?.checked(reply.code);
+        if (isRefusal(error)) options.metrics?.refused(error.code);
+        return reply;
       }
     },
     refundQuota: (caller) => limits.refund(ownerOf(caller)),

@@ -29,6 +29,8 @@ export interface ResultParams {
   /** Faces stylized and pasted back into the photo (`faces: all` or the whole photo). */
   faces?: number;
   reconstruct?: boolean;
+  /** A random portrait: no photo to paste back into. */
+  randomFace?: boolean;
   /** A grid or strip: how many pictures it holds (`pick` keeps one). */
   tiles?: number;
   /** The style's reference: `stylize style:` takes it back (style-ref.ts). */

@@ -13,7 +13,7 @@ import { Engine, type EngineApi, type StylizeResult } from '../../src/engine/eng
 import type { StylizeRequest } from '../../src/engine/request.ts';
 import { UserError } from '../../src/engine/errors.ts';
 import type { JobEvents, JobHandle } from '../../src/engine/scheduler/types.ts';
-import { writeDemoPacks } from '../../src/engine/pack/demo-packs.ts';
+import { installDemoPacks } from '../helpers/demo-packs.ts';
 import { FIXTURES } from '../helpers/packs.ts';
 import { FakeSlack } from './fake-slack.ts';
 import { postSigned, type Signing } from './signed.ts';
@@ -60,7 +60,7 @@ export class Harness {
     }: { statusIntervalMs?: number; env?: Record<string, string> } = {},
   ): Promise<Harness> {
     const models = join(dir, 'models');
-    await writeDemoPacks(models, 64);
+    await installDemoPacks(models, 64);
     const config = loadConfig({
       cwd: dir,
       env: {
