@@ -1,7 +1,8 @@
 /**
  * The buttons on the adapter's messages: 🎲 🧬 🎨 re-roll, 🔀 fuse, Whole photo and Delete on a
- * result, Keep 1–n on a grid or strip, Cancel on a status. A button carries its job id, so it works after a restart; the commands check who may
- * use it (cancel and delete are the author's), and refusals reach only the one who clicked.
+ * result, Keep 1–n on a grid or strip, Cancel on a status. A button carries its job id, so it
+ * works after a restart; the commands check who may use it (cancel, delete and Whole photo are
+ * the author's), and refusals reach only the one who clicked.
  */
 import type { BlockAction, ButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
 import type { Caller, ReplySink, RerollMode } from '../../commands/index.ts';

@@ -354,7 +354,7 @@ function statusBlocks(line: string, jobId: string): types.KnownBlock[] {
  * whole photo, or pasting a crop, needs the photo, which the engine keeps only for
  * `privacy.keepPhotosMinutes`; later the answer says to share it again.
  */
-export function resultBlocks(
+function resultBlocks(
   comment: string,
   fileId: string,
   jobId: string,
@@ -393,7 +393,7 @@ export function resultBlocks(
 }
 
 /** The `action_id` of grid button `tile` (1-based): ids must differ within a block. */
-export const pickAction = (tile: number): string => `${ACTION.pickPrefix}${tile}`;
+const pickAction = (tile: number): string => `${ACTION.pickPrefix}${tile}`;
 
 /** The Web API's error code (`not_in_channel`, `invalid_blocks`…), if Slack answered one. */
 export function slackError(error: unknown): string | undefined {
