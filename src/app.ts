@@ -11,12 +11,17 @@ import type { Adapter, AdapterContext, AdapterSpec } from './bots/adapter.ts';
 import { discordAdapter } from './bots/discord/index.ts';
 import { playgroundAdapter } from './bots/playground/index.ts';
 import { slackAdapter } from './bots/slack/index.ts';
-import { Engine, type EngineApi, type StyleInfo } from './engine/engine.ts';
-import { latentNamespace } from './engine/cache/latents.ts';
-import { writeDemoPacks } from './engine/pack/demo-packs.ts';
-import { DownloadError } from './engine/pack/hub.ts';
-import { pullStyles, type PullEvent } from './engine/pack/pull.ts';
-import { listPacks } from './engine/pack/store.ts';
+import {
+  DownloadError,
+  Engine,
+  type EngineApi,
+  latentNamespace,
+  listPacks,
+  type PullEvent,
+  pullStyles,
+  type StyleInfo,
+  writeDemoPacks,
+} from './engine/index.ts';
 import {
   readiness,
   startHealthServer,

@@ -5,8 +5,7 @@
  * `engine.health()` when scraped, so nothing polls.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { EngineHealth, StylizeResult } from './engine/engine.ts';
-import { PasticheError } from './engine/errors.ts';
+import { type EngineHealth, PasticheError, type StylizeResult } from './engine/index.ts';
 
 /** Seconds; a stage runs from a few ms (a cache hit) to tens of seconds (a 1024 px CPU generate). */
 const STAGE_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];

@@ -7,7 +7,7 @@
  */
 import type { Commands } from '../commands/index.ts';
 import type { Config } from '../config.ts';
-import type { EngineHealth } from '../engine/engine.ts';
+import type { EngineHealth } from '../engine/index.ts';
 import type { Logger } from '../log.ts';
 
 /** A started front end. */

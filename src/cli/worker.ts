@@ -1,7 +1,7 @@
 /** `pastiche worker`: runs the engine for bots in `engine.mode: queue` (see docs/deployment.md). */
 import type { Command } from 'commander';
 import { loadConfig, type Config } from '../config.ts';
-import type { Engine } from '../engine/engine.ts';
+import type { Engine } from '../engine/index.ts';
 import type { HealthServer } from '../health-server.ts';
 import type { Metrics } from '../metrics.ts';
 import type { QueueWorker } from '../queue/worker.ts';

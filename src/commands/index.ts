@@ -5,8 +5,7 @@
  * anything else a generic one (and `onError`).
  */
 import type { Config } from '../config.ts';
-import type { EngineApi, StyleInfo } from '../engine/engine.ts';
-import { newRequestId, UserError } from '../engine/errors.ts';
+import { type EngineApi, newRequestId, type StyleInfo, UserError } from '../engine/index.ts';
 import { silentLogger, type Logger } from '../log.ts';
 import type { JobMetrics } from '../metrics.ts';
 import { ActiveJobs } from './active.ts';
@@ -131,8 +130,6 @@ export interface CreateCommandsOptions {
   config: Config;
   /** keyv URL of job records (and the limits' Redis if `redis://`); default `config.cache.url`. */
   recordsUrl?: string;
-  /** Where the engine's packs are, to version contact sheets; default `config.modelsDir`. */
-  modelsDir?: string;
   /** One job's running time, for waits ("~2 min") until jobs have been measured; default 15 s. */
   typicalJobMs?: number;
   /** Unexpected errors (bugs, a failing reply sink), with the request id a user was shown. */
@@ -194,7 +191,7 @@ export async function createCommands(options: CreateCommandsOptions): Promise<Co
     await records.close();
     throw error;
   }
-  const sheets = new ContactSheets(engine, records, options.modelsDir ?? config.modelsDir);
+  const sheets = new ContactSheets(engine, records);
   const ctx: CommandContext = {
     engine,
     config,

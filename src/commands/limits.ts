@@ -11,7 +11,7 @@ import {
 } from 'rate-limiter-flexible';
 import type { Config } from '../config.ts';
 import { connectRedis } from '../stores/redis.ts';
-import { UserError, type UserErrorCode } from '../engine/errors.ts';
+import { UserError, type UserErrorCode } from '../engine/index.ts';
 
 /** A refusal by a limit: the user may try again after `retryAfterMs`. */
 export class LimitError extends UserError {

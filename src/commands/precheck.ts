@@ -4,8 +4,7 @@
  * so an adapter asks these first and answers a refusal privately; what passes is then run (and
  * the command checks again, since another job may take the last slot in between).
  */
-import { allowedSizes } from '../engine/request.ts';
-import { UserError } from '../engine/errors.ts';
+import { allowedSizes, UserError } from '../engine/index.ts';
 import { assertAuthor, channelOf, ownerOf, pickPack, type CommandContext } from './context.ts';
 import type { RerollMode } from './reroll.ts';
 import { assertPastable } from './whole-photo.ts';

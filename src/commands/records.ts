@@ -4,9 +4,7 @@
  * namespace of the same store as the latent cache, for as long as the cache keeps the codes.
  */
 import { z } from 'zod';
-import { weightPreset } from '../engine/presets.ts';
-import { encoderChoice } from '../engine/request.ts';
-import { parseStyleRef } from '../engine/style-ref.ts';
+import { encoderChoice, parseStyleRef, weightPreset } from '../engine/index.ts';
 import { openKv } from '../stores/kv.ts';
 
 const unit = z.number().min(0).max(1);

@@ -1,7 +1,10 @@
 /** Turning errors, waits and parameters into the words of a reply. */
-import type { StyleInfo, StylizeResult } from '../engine/engine.ts';
-import { describeError } from '../engine/errors.ts';
-import type { EncodedImage } from '../engine/image/encode.ts';
+import {
+  describeError,
+  type EncodedImage,
+  type StyleInfo,
+  type StylizeResult,
+} from '../engine/index.ts';
 import { LimitError } from './limits.ts';
 import type { JobRecord, RecordStyle } from './records.ts';
 import type { OnError, Reply, ResultParams, Stage } from './types.ts';

@@ -2,10 +2,14 @@
  * The path every image command shares: limits, the engine job with its status replies, the job
  * record, the result reply.
  */
-import type { StyleInfo, StylizeResult } from '../engine/engine.ts';
-import type { FaceChoice, StyleChoice } from '../engine/request.ts';
-import { PasticheError } from '../engine/errors.ts';
-import type { JobHandle } from '../engine/scheduler.ts';
+import {
+  type FaceChoice,
+  type JobHandle,
+  PasticheError,
+  type StyleChoice,
+  type StyleInfo,
+  type StylizeResult,
+} from '../engine/index.ts';
 import type { ActiveJob } from './active.ts';
 import { channelOf, ownerOf, type CommandContext, type Send } from './context.ts';
 import { isRefusal, LimitError } from './limits.ts';

@@ -8,9 +8,10 @@ import {
   type EncoderChoice,
   type FaceChoice,
   type StyleChoice,
-} from '../engine/request.ts';
-import { UserError } from '../engine/errors.ts';
-import { WEIGHT_PRESETS, type WeightPreset } from '../engine/presets.ts';
+  UserError,
+  WEIGHT_PRESETS,
+  type WeightPreset,
+} from '../engine/index.ts';
 import { ownerOf, pickPack, type Command, type CommandContext } from './context.ts';
 import { resolveStyleRef } from './style-ref.ts';
 import { runJob } from './run-job.ts';

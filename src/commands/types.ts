@@ -3,7 +3,7 @@
  * their events into a {@link CommandContext} plus a typed input, and render the {@link Reply}
  * events a command emits. No platform SDK type appears here.
  */
-import type { EncodedImage } from '../engine/image/encode.ts';
+import type { EncodedImage } from '../engine/index.ts';
 
 /** Who asked, and where. */
 export interface Caller {

@@ -5,8 +5,7 @@
  * same photo by its hash); without either the answer is `photo-needed`.
  */
 import { createHash } from 'node:crypto';
-import { UserError } from '../engine/errors.ts';
-import type { FaceChoice } from '../engine/request.ts';
+import { type FaceChoice, UserError } from '../engine/index.ts';
 import { assertAuthor, ownerOf, pickPack, type Command } from './context.ts';
 import type { JobRecord } from './records.ts';
 import { faceOf } from './reroll.ts';

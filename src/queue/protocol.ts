@@ -8,11 +8,16 @@
  * ignored styles list), never a crash or a bot that cannot start.
  */
 import { z } from 'zod';
-import type { StyleInfo, StylizeResult } from '../engine/engine.ts';
-import { USER_ERROR_CODES, UserError } from '../engine/errors.ts';
-import type { EncodedImage } from '../engine/image/encode.ts';
-import { encoderChoice, type StylizeRequest } from '../engine/request.ts';
-import type { JobStage } from '../engine/scheduler/types.ts';
+import {
+  type EncodedImage,
+  encoderChoice,
+  type JobStage,
+  type StyleInfo,
+  type StylizeRequest,
+  type StylizeResult,
+  USER_ERROR_CODES,
+  UserError,
+} from '../engine/index.ts';
 
 type WireFace =
   Exclude<StylizeRequest['face'], { kind: 'photo' }> | { kind: 'photo'; bytes64: string };
@@ -195,6 +200,7 @@ const styleList = z.array(
     hasSampler: z.boolean(),
     demo: z.boolean(),
     licence: z.string(),
+    version: z.string().min(1),
   }),
 );
 

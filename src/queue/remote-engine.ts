@@ -9,11 +9,19 @@ import { randomUUID } from 'node:crypto';
 import { Queue, QueueEvents, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { queueConnection, queueRedis } from '../stores/redis.ts';
-import type { EngineApi, EngineHealth, StyleInfo, StylizeResult } from '../engine/engine.ts';
-import { createLatentCache, latentNamespace, type LatentCache } from '../engine/cache/latents.ts';
-import { UserError } from '../engine/errors.ts';
-import { parseRequest, type StylizeRequest } from '../engine/request.ts';
-import type { JobHandle } from '../engine/scheduler/types.ts';
+import {
+  createLatentCache,
+  type EngineApi,
+  type EngineHealth,
+  type JobHandle,
+  type LatentCache,
+  latentNamespace,
+  parseRequest,
+  type StyleInfo,
+  type StylizeRequest,
+  type StylizeResult,
+  UserError,
+} from '../engine/index.ts';
 import { claimPriority, releasePriority } from './fairness.ts';
 import {
   decodeError,

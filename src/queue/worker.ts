@@ -3,9 +3,8 @@
  * stages as job progress, and returns the result (image as base64) as the job's return value.
  */
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
-import type { Engine } from '../engine/engine.ts';
+import { type Engine, PasticheError, UserError } from '../engine/index.ts';
 import { queueConnection, queueRedis } from '../stores/redis.ts';
-import { PasticheError, UserError } from '../engine/errors.ts';
 import type { Logger } from '../log.ts';
 import { releasePriority } from './fairness.ts';
 import {

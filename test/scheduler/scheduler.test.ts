@@ -8,7 +8,7 @@ import {
   type BatchRunner,
   type JobHandle,
   type SchedulerOptions,
-} from '../../src/engine/scheduler.ts';
+} from '../../src/engine/scheduler/index.ts';
 
 function deferred<T = void>(): { promise: Promise<T>; resolve: (value: T) => void } {
   let resolve!: (value: T) => void;

@@ -4,7 +4,7 @@
  */
 import type { ApplicationCommandOptionChoiceData, AutocompleteInteraction } from 'discord.js';
 import type { StyleInfo } from '../../commands/index.ts';
-import { allowedSizes } from '../../engine/request.ts';
+import { allowedSizes } from '../../engine/index.ts';
 import { OPTIONS } from './definitions.ts';
 
 /** Discord shows at most 25 choices of at most 100 characters. */

@@ -14,8 +14,7 @@ import {
   type SlashCommandNumberOption,
   type SlashCommandStringOption,
 } from 'discord.js';
-import { WEIGHT_PRESETS, type WeightPreset } from '../../engine/presets.ts';
-import { encoderChoice } from '../../engine/request.ts';
+import { encoderChoice, WEIGHT_PRESETS, type WeightPreset } from '../../engine/index.ts';
 
 export const NAMES = {
   stylize: 'stylize',

@@ -11,8 +11,7 @@ import {
   type Interaction,
 } from 'discord.js';
 import type { ReplySink, StylizeInput } from '../../commands/index.ts';
-import type { WeightPreset } from '../../engine/presets.ts';
-import type { EncoderChoice } from '../../engine/request.ts';
+import type { EncoderChoice, WeightPreset } from '../../engine/index.ts';
 import { answerAutocomplete } from './autocomplete.ts';
 import { interactionCaller, jobView, type Deps } from './context.ts';
 import { NAMES, OPTIONS } from './definitions.ts';

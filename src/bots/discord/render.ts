@@ -13,7 +13,7 @@ import {
   type APIEmbed,
 } from 'discord.js';
 import type { Reply } from '../../commands/index.ts';
-import type { EncodedImage } from '../../engine/image/encode.ts';
+import type { EncodedImage } from '../../engine/index.ts';
 import { buttonId, type ButtonAction, type MessageRef } from './ids.ts';
 
 /** A whole message: every field set, so an edit replaces what the message showed before. */

@@ -11,8 +11,7 @@ import {
   type ButtonInteraction,
 } from 'discord.js';
 import type { Reply } from '../../commands/index.ts';
-import { UserError } from '../../engine/errors.ts';
-import { resultRef } from '../../engine/style-ref.ts';
+import { resultRef, UserError } from '../../engine/index.ts';
 import { interactionCaller, type Deps } from './context.ts';
 import { checkSource, downloadPhoto } from './download.ts';
 import type { MessageRef } from './ids.ts';

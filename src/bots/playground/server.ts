@@ -7,7 +7,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import type { Commands } from '../../commands/index.ts';
 import { liveness } from '../../health-server.ts';
-import type { EncodedImage } from '../../engine/image/encode.ts';
+import type { EncodedImage } from '../../engine/index.ts';
 import { loadAssets, type Asset } from './assets.ts';
 import { CommandRoutes, playgroundCaller } from './commands.ts';
 import { DEFAULT_EVENT_LIMITS, EventHub, type EventLimits } from './events.ts';

@@ -6,6 +6,7 @@
  */
 import { UserError } from '../errors.ts';
 import { warmUpFaces } from '../face/index.ts';
+import { registerFamily } from '../families/index.ts';
 import { encodeImage, toRgb } from '../image/encode.ts';
 import { renderOutput, type JobOutput } from '../image/render.ts';
 import { alignPhoto, alignPhotoFaces } from '../photo.ts';
@@ -53,6 +54,9 @@ function previewed(outputs: readonly JobOutput[], side: number): { job: number; 
 function main(): void {
   if (!process.send) throw new Error('the inference host must be started by InferenceClient');
   const config = JSON.parse(process.argv[2] ?? '{}') as HostConfig;
+  for (const [architecture, url] of Object.entries(config.families ?? {})) {
+    registerFamily(architecture, url);
+  }
   const pool = new ModelPool({
     modelsDir: config.modelsDir,
     budgetBytes: config.budgetBytes,
