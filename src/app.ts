@@ -5,107 +5,34 @@
  */
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { createCommands, type Commands } from './commands/index.ts';
+import { createCommands } from './commands/index.ts';
 import type { Config } from './config.ts';
-import { startDiscord } from './bots/discord/index.ts';
-import { startPlayground } from './bots/playground/server.ts';
-import { startSlack } from './bots/slack/index.ts';
-import { Engine, type EngineApi, type EngineHealth, type StyleInfo } from './engine/engine.ts';
-import { latentNamespace } from './engine/cache/latents.ts';
-import { writeDemoPacks } from './engine/pack/demo-packs.ts';
-import { DownloadError } from './engine/pack/hub.ts';
-import { pullStyles, type PullEvent } from './engine/pack/pull.ts';
-import { listPacks } from './engine/pack/store.ts';
-import { startHealthServer, type HealthServer } from './health-server.ts';
+import type { Adapter, AdapterContext, AdapterSpec } from './bots/adapter.ts';
+import { discordAdapter } from './bots/discord/index.ts';
+import { playgroundAdapter } from './bots/playground/index.ts';
+import { slackAdapter } from './bots/slack/index.ts';
+import {
+  DownloadError,
+  Engine,
+  type EngineApi,
+  latentNamespace,
+  listPacks,
+  type PullEvent,
+  pullStyles,
+  type StyleInfo,
+  writeDemoPacks,
+} from './engine/index.ts';
+import {
+  readiness,
+  startHealthServer,
+  type HealthServer,
+  type ReadyCheck,
+} from './health-server.ts';
 import { createLogger, lineLog, type Logger } from './log.ts';
 import { Metrics } from './metrics.ts';
 
-/** A chat front end: the playground, Discord, Slack. */
-interface Adapter {
-  /** Where users find it, printed at startup. */
-  readonly url?: string;
-  /** Stops taking commands; the ones running go on. */
-  stop(): Promise<void>;
-  /** Delivers what the finished commands said, then disconnects. */
-  close(): Promise<void>;
-}
-
-interface AdapterContext {
-  config: Config;
-  commands: Commands;
-  notice: string | undefined;
-  defaultPack: string | undefined;
-  log: (line: string) => void;
-  logger: Logger;
-  health: (() => EngineHealth) | undefined;
-}
-
-interface AdapterSpec {
-  name: string;
-  enabled(config: Config): boolean;
-  start(ctx: AdapterContext): Promise<Adapter>;
-}
-
-/**
- * Every front end, started when enabled. Discord and Slack join this table, enabled when their
- * tokens are in `config.secrets`; nothing else here changes.
- */
-const ADAPTERS: readonly AdapterSpec[] = [
-  {
-    name: 'playground',
-    enabled: (config) => config.playground.enabled,
-    start: ({ config, commands, notice, defaultPack, log, health }) =>
-      startPlayground({
-        commands,
-        ...(health && { health }),
-        host: config.playground.host,
-        port: config.playground.port,
-        publicHosts: config.playground.publicHosts,
-        maxBytes: config.photo.maxBytes,
-        notice,
-        defaultPack,
-        log,
-      }),
-  },
-  {
-    name: 'discord',
-    enabled: (config) => config.secrets.discordToken !== undefined,
-    start: async ({ config, commands, log, logger }) => {
-      const bot = await startDiscord({
-        logger,
-        commands,
-        config,
-        token: config.secrets.discordToken!,
-        ...(config.secrets.discordAppId !== undefined && { appId: config.secrets.discordAppId }),
-        log,
-      });
-      log(`discord: logged in as ${bot.client.user.tag}`);
-      return bot;
-    },
-  },
-  {
-    name: 'slack',
-    enabled: (config) => config.secrets.slackBotToken !== undefined,
-    start: async ({ config, commands, log, logger }) => {
-      const { slackAppToken, slackSigningSecret } = config.secrets;
-      const slack = await startSlack({
-        logger,
-        commands,
-        config,
-        botToken: config.secrets.slackBotToken!,
-        ...(slackAppToken !== undefined && { appToken: slackAppToken }),
-        ...(slackSigningSecret !== undefined && { signingSecret: slackSigningSecret }),
-        log,
-      });
-      log(
-        `slack: connected (${config.slack.socketMode ? 'Socket Mode' : `HTTP on port ${slack.port}`})`,
-      );
-      // Slack keeps delivering events while the command layer drains (new ones hear "busy");
-      // closing waits for replies in flight, then disconnects.
-      return { stop: () => Promise.resolve(), close: () => slack.stop() };
-    },
-  },
-];
+/** Every front end, started when its configuration enables it (see bots/adapter.ts). */
+const ADAPTERS: readonly AdapterSpec[] = [playgroundAdapter, discordAdapter, slackAdapter];
 
 const DEMO_SIZE = 256;
 const MB = 1024 * 1024;
@@ -278,31 +205,40 @@ export async function startApp(options: AppOptions): Promise<App> {
 
   const onError = (error: unknown, requestId?: string): void =>
     logger.error({ err: error, ...(requestId !== undefined && { requestId }) }, 'internal error');
-  const commands = await createCommands({ engine, config, metrics, onError }).catch(
-    async (error: unknown) => {
-      await engine.close();
-      throw error;
-    },
-  );
+  const commands = await createCommands({
+    engine,
+    config,
+    metrics,
+    onError,
+    logger: logger.child({ component: 'commands' }),
+  }).catch(async (error: unknown) => {
+    await engine.close();
+    throw error;
+  });
   const pack = defaultPack(config, styles);
+  const adapters: Adapter[] = [];
   let adaptersUp = false;
+  const engineHealth = engine.health && (() => engine.health!());
+  const checks: Record<string, ReadyCheck> = {
+    // Every enabled front end started, and each still connected.
+    adapters: () => adaptersUp && adapters.every((a) => a.ready()),
+    // Local: the default style is loaded in a running inference host. Queue: Redis answers
+    // and some worker has published its styles.
+    engine: () => {
+      const h = engine.health?.();
+      if (!h) return engine.styles().length > 0;
+      if (h.state === 'remote') return h.redisReady === true && engine.styles().length > 0;
+      return h.state === 'ready' && (pack === undefined || h.packs.includes(pack));
+    },
+  };
   let health: HealthServer | undefined;
   if (config.health.enabled) {
     health = await startHealthServer({
       host: config.health.host,
       port: config.health.port,
       metrics,
-      ready: {
-        adapters: () => adaptersUp,
-        // Local: the default style is loaded in a running inference host. Queue: Redis answers
-        // and some worker has published its styles.
-        engine: () => {
-          const h = engine.health?.();
-          if (!h) return engine.styles().length > 0;
-          if (h.state === 'remote') return h.redisReady === true && engine.styles().length > 0;
-          return h.state === 'ready' && (pack === undefined || h.packs.includes(pack));
-        },
-      },
+      ready: checks,
+      ...(engineHealth && { state: engineHealth }),
     }).catch(async (error: unknown) => {
       await commands.close();
       await engine.close();
@@ -310,7 +246,6 @@ export async function startApp(options: AppOptions): Promise<App> {
     });
     log(`health: ${health.url}healthz, ${health.url}readyz, ${health.url}metrics`);
   }
-  const engineHealth = engine.health && (() => engine.health!());
   const ctx: AdapterContext = {
     config,
     commands,
@@ -319,14 +254,14 @@ export async function startApp(options: AppOptions): Promise<App> {
     log,
     logger,
     health: engineHealth,
+    ready: () => readiness(checks),
   };
-  const adapters: Adapter[] = [];
   const urls: Record<string, string> = {};
   try {
     for (const spec of ADAPTERS.filter((a) => a.enabled(config))) {
       const adapter = await spec.start(ctx);
       adapters.push(adapter);
-      if (adapter.url) urls[spec.name] = adapter.url;
+      if (adapter.url) urls[adapter.name] = adapter.url;
     }
   } catch (error) {
     await Promise.allSettled(adapters.map((a) => a.close()));

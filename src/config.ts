@@ -4,12 +4,11 @@
  * `.env.example`). A `.env` file in the working directory fills in variables the environment
  * lacks. Secrets come only from the environment: JSON files end up in git, tokens must not.
  */
-import { PasticheError } from './engine/errors.ts';
+import { DEVICES, PasticheError } from './engine/index.ts';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
 import { z } from 'zod';
-import { DEVICES } from './engine/runtime/devices.ts';
 
 const DEFAULT_FILE = join(import.meta.dirname, '..', 'config', 'default.json');
 

@@ -19,6 +19,8 @@ export interface HealthServerOptions {
   metrics: Metrics;
   /** Named checks for `/readyz` ("packs", "adapters", "redis"). */
   ready: Readonly<Record<string, ReadyCheck>>;
+  /** Details `/healthz` adds to `ok` (the engine's state, restarts and queue). */
+  state?: () => object;
 }
 
 export interface HealthServer {
@@ -26,9 +28,10 @@ export interface HealthServer {
   close(): Promise<void>;
 }
 
-async function readiness(
+/** `/readyz`'s body: ready when every check passes. The playground's port serves it too. */
+export async function readiness(
   checks: Readonly<Record<string, ReadyCheck>>,
-): Promise<Record<string, boolean>> {
+): Promise<{ ready: boolean; checks: Record<string, boolean> }> {
   const entries = await Promise.all(
     Object.entries(checks).map(async ([name, check]) => {
       try {
@@ -38,7 +41,13 @@ async function readiness(
       }
     }),
   );
-  return Object.fromEntries(entries);
+  const results = Object.fromEntries(entries);
+  return { ready: Object.values(results).every(Boolean), checks: results };
+}
+
+/** `/healthz`'s body: the process answers, and what `state` adds (the engine's state). */
+export function liveness(state?: () => object): object {
+  return { ok: true, ...state?.() };
 }
 
 export async function startHealthServer(options: HealthServerOptions): Promise<HealthServer> {
@@ -48,12 +57,9 @@ export async function startHealthServer(options: HealthServerOptions): Promise<H
       res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
     };
     if (req.method !== 'GET' && req.method !== 'HEAD') return json(405, { error: 'GET only' });
-    if (path === '/healthz') return json(200, { ok: true });
+    if (path === '/healthz') return json(200, liveness(options.state));
     if (path === '/readyz') {
-      void readiness(options.ready).then((checks) => {
-        const ready = Object.values(checks).every(Boolean);
-        json(ready ? 200 : 503, { ready, checks });
-      });
+      void readiness(options.ready).then((body) => json(body.ready ? 200 : 503, body));
       return;
     }
     if (path === '/metrics') {

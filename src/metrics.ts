@@ -5,8 +5,7 @@
  * `engine.health()` when scraped, so nothing polls.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { EngineHealth, StylizeResult } from './engine/engine.ts';
-import { PasticheError } from './engine/errors.ts';
+import { type EngineHealth, PasticheError, type StylizeResult } from './engine/index.ts';
 
 /** Seconds; a stage runs from a few ms (a cache hit) to tens of seconds (a 1024 px CPU generate). */
 const STAGE_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
@@ -15,8 +14,13 @@ const STAGE_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 
 export interface JobMetrics {
   /** A job ended: its result, or the error it failed with. */
   job(outcome: { result: StylizeResult } | { error: unknown }): void;
-  /** A request a limit turned away, by the limit's code. */
+  /**
+   * A request turned away by a limit or a full queue, wherever that happened (the adapter's
+   * check, the admission, the engine's queue), by code: never a job, so never in `job`.
+   */
   refused(code: string): void;
+  /** `commands.check` said no (any reason: a limit, no photo, an unknown job…), by code. */
+  checked(code: string): void;
 }
 
 export class Metrics implements JobMetrics {
@@ -25,6 +29,7 @@ export class Metrics implements JobMetrics {
   readonly #stages: Histogram<'stage'>;
   readonly #cache: Counter<'result'>;
   readonly #refusals: Counter<'code'>;
+  readonly #checks: Counter<'code'>;
 
   /** `health` is read at each scrape: queue depth and inference-host restarts. */
   constructor(health?: () => EngineHealth) {
@@ -52,7 +57,13 @@ export class Metrics implements JobMetrics {
     });
     this.#refusals = new Counter({
       name: 'pastiche_limit_refusals_total',
-      help: 'Requests refused by a limit, by code (user-busy, channel-busy, rate-limited, queue-full)',
+      help: 'Requests refused by a limit or a full queue, by code (user-busy, channel-busy, rate-limited, queue-full, busy)',
+      labelNames: ['code'],
+      registers,
+    });
+    this.#checks = new Counter({
+      name: 'pastiche_check_refusals_total',
+      help: "Commands an adapter's check refused before acknowledging, by code (limits included)",
       labelNames: ['code'],
       registers,
     });
@@ -93,9 +104,14 @@ export class Metrics implements JobMetrics {
     if (result.photoKey) this.#cache.inc({ result: result.cacheHit ? 'hit' : 'miss' });
   }
 
-  /** A request a limit turned away (it never became a job). */
+  /** A request a limit or a full queue turned away (it never became a job). */
   refused(code: string): void {
     this.#refusals.inc({ code });
+  }
+
+  /** `commands.check` refused a command before the adapter acknowledged it. */
+  checked(code: string): void {
+    this.#checks.inc({ code });
   }
 
   /** The exposition text and its content type, for `GET /metrics`. */

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { DiscordAPIError } from 'discord.js';
 import { inviteUrl, registerCommands } from '../bots/discord/register.ts';
-import { registerShardCommands } from '../bots/discord/shards.ts';
+import { registerShardCommands } from './shards.ts';
 import { loadConfig } from '../config.ts';
 
 export function registerDiscord(program: Command): void {

@@ -1,6 +1,6 @@
 /** The `pastiche` command. */
 import { Command } from 'commander';
-import { describeError } from '../engine/errors.ts';
+import { describeError } from '../engine/index.ts';
 import { registerDiscord } from './discord.ts';
 import { registerModels } from './models.ts';
 import { registerStart } from './start.ts';

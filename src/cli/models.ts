@@ -1,10 +1,15 @@
 /** `pastiche models …`: import official checkpoints, build demo packs, list and verify packs. */
 import type { Command } from 'commander';
-import { writeDemoPacks } from '../engine/pack/demo-packs.ts';
-import type { DemoSize } from '../engine/pack/demo.ts';
-import { OFFICIAL_LICENCE, type Manifest } from '../engine/pack/manifest.ts';
-import { importOfficial } from '../engine/pack/official.ts';
-import { listPacks, openPack, verifyPack } from '../engine/pack/store.ts';
+import {
+  type DemoSize,
+  importOfficial,
+  listPacks,
+  type Manifest,
+  OFFICIAL_LICENCE,
+  openPack,
+  verifyPack,
+  writeDemoPacks,
+} from '../engine/index.ts';
 import { registerPull } from './pull.ts';
 import { removePacksOnSignal } from './shutdown.ts';
 

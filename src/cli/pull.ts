@@ -2,8 +2,7 @@
 import { Presets, SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import { ConfigError, loadConfig } from '../config.ts';
-import { DownloadError } from '../engine/pack/hub.ts';
-import { pullStyles, type PullEvent } from '../engine/pack/pull.ts';
+import { DownloadError, type PullEvent, pullStyles } from '../engine/index.ts';
 import { removePacksOnSignal } from './shutdown.ts';
 
 const MB = 1024 * 1024;

@@ -1,6 +1,5 @@
 import { existsSync } from 'node:fs';
-import { removeIfEmpty } from '../engine/pack/official.ts';
-import { removePartialPacks } from '../engine/pack/write.ts';
+import { removeIfEmpty, removePartialPacks } from '../engine/index.ts';
 
 /**
  * SIGINT/SIGTERM for long-running commands: close gracefully, exit 0; exit 1 if closing fails

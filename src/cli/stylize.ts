@@ -3,15 +3,17 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { Option, type Command } from 'commander';
-import { Engine } from '../engine/engine.ts';
 import {
   encoderChoice,
   type EncoderChoice,
+  Engine,
   type OutputFormat,
+  parseStyleRef,
+  type ReferableStyle,
   type StylizeRequest,
-} from '../engine/request.ts';
-import { weightPreset, type WeightPreset } from '../engine/presets.ts';
-import { parseStyleRef, type ReferableStyle } from '../engine/style-ref.ts';
+  weightPreset,
+  type WeightPreset,
+} from '../engine/index.ts';
 import { DEFAULT_MODELS_DIR } from './models.ts';
 
 interface StylizeOptions {

@@ -1,7 +1,7 @@
 /** `pastiche worker`: runs the engine for bots in `engine.mode: queue` (see docs/deployment.md). */
 import type { Command } from 'commander';
 import { loadConfig, type Config } from '../config.ts';
-import type { Engine } from '../engine/engine.ts';
+import type { Engine } from '../engine/index.ts';
 import type { HealthServer } from '../health-server.ts';
 import type { Metrics } from '../metrics.ts';
 import type { QueueWorker } from '../queue/worker.ts';
@@ -33,7 +33,7 @@ export function registerWorker(program: Command): void {
         return;
       }
       const metrics = new Metrics(() => engine.health());
-      const worker = await startQueueWorker(engine, settings, log, metrics);
+      const worker = await startQueueWorker(engine, settings, logger, metrics);
       const health = config.health.enabled
         ? await startWorkerHealth(config, metrics, worker, engine)
         : undefined;

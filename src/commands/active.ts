@@ -2,8 +2,7 @@
  * Jobs in progress in this process: what cancel and delete act on, and what the wait estimates
  * ("#3 in line, about 40 s"; "try again in ~2 min") are computed from.
  */
-import type { StylizeResult } from '../engine/engine.ts';
-import type { JobHandle } from '../engine/scheduler.ts';
+import type { JobHandle, StylizeResult } from '../engine/index.ts';
 import type { WaitEstimates } from './limits.ts';
 
 export interface ActiveJob {

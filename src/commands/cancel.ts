@@ -1,5 +1,5 @@
 /** `cancel`: stops a queued or running job; only its author may. */
-import { UserError } from '../engine/errors.ts';
+import { UserError } from '../engine/index.ts';
 import { assertAuthor, ownerOf, type Command } from './context.ts';
 
 export const cancel: Command<{ jobId: string }> = {

@@ -1,15 +1,18 @@
 /**
  * Contact sheets for `style list`: every exemplar of a pack rendered on one fixed random face, so
- * users compare styles rather than faces. Built once per pack version and page, kept in memory
- * and in the record store (another process, or the next start, reuses it).
+ * users compare styles rather than faces. Built once per pack version (as the engine reports it:
+ * in queue mode the bot has no packs on disk) and page, kept in memory and in the record store
+ * (another process, or the next start, reuses it).
  */
 import { createHash } from 'node:crypto';
-import type { EngineApi, StyleInfo } from '../engine/engine.ts';
-import { openPack } from '../engine/pack/store.ts';
-import { allowedSizes } from '../engine/request.ts';
+import {
+  allowedSizes,
+  type EncodedImage,
+  type EngineApi,
+  type StyleInfo,
+} from '../engine/index.ts';
 import type { RecordStore } from './records.ts';
 import { sheetLayout, tileSheet, TILE } from './sheet-image.ts';
-import type { EncodedImage } from '../engine/image/encode.ts';
 
 /** Exemplars per sheet: 8 × 6 tiles of 128 px (the official cartoon pack has 317 exemplars). */
 export const SHEET_PAGE = 48;
@@ -33,7 +36,7 @@ export interface SheetPage {
 
 /**
  * @example
- * const sheets = new ContactSheets(engine, records, config.modelsDir);
+ * const sheets = new ContactSheets(engine, records);
  * const { image, first, last } = await sheets.page(pack, 0);
  */
 export class ContactSheets {
@@ -42,7 +45,6 @@ export class ContactSheets {
   constructor(
     private readonly engine: EngineApi,
     private readonly records: RecordStore,
-    private readonly modelsDir: string,
   ) {}
 
   /** Page `page` (0-based, clamped) of `pack`'s sheet; concurrent calls share one build. */
@@ -96,17 +98,11 @@ export class ContactSheets {
     return tileSheet(previews);
   }
 
-  /** Identifies the pack's weights and codes: a re-imported pack gets a new sheet. */
+  /** The pack's version and how sheets are drawn: a re-imported pack gets a new sheet. */
   #checksum(pack: StyleInfo): string {
-    const hash = createHash('sha256').update(`v1:${TILE}:${FACE_SEED}:`);
-    try {
-      const { manifest } = openPack(this.modelsDir, pack.name);
-      hash.update(JSON.stringify(manifest.files));
-      if (manifest.kind === 'style') hash.update(manifest.encoder);
-    } catch {
-      // The engine reads packs from another directory: fall back to what it reports.
-      hash.update(JSON.stringify(pack));
-    }
+    const hash = createHash('sha256').update(
+      `v2:${TILE}:${FACE_SEED}:${pack.name}:${pack.version}`,
+    );
     return hash.digest('hex').slice(0, 32);
   }
 }

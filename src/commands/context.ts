@@ -3,9 +3,9 @@
  * metadata an adapter can register and render, plus a short `run`.
  */
 import type { Config } from '../config.ts';
-import type { EngineApi, StyleInfo } from '../engine/engine.ts';
+import { type EngineApi, type StyleInfo, UserError } from '../engine/index.ts';
+import type { Logger } from '../log.ts';
 import type { JobMetrics } from '../metrics.ts';
-import { UserError } from '../engine/errors.ts';
 import type { ActiveJobs } from './active.ts';
 import type { ContactSheets } from './contact-sheet.ts';
 import type { Limits } from './limits.ts';
@@ -46,6 +46,8 @@ export interface CommandContext {
   readonly catalogue: readonly CommandMeta[];
   readonly onError: (error: unknown) => void;
   readonly metrics?: JobMetrics;
+  /** This request's log: its lines carry `requestId` and `userId` (and `jobId` once a job runs). */
+  readonly logger: Logger;
 }
 
 /**

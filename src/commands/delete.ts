@@ -2,7 +2,7 @@
  * `delete`: removes a result's job record and the photo kept for it, if still kept (the adapter
  * deletes its message); author only.
  */
-import { UserError } from '../engine/errors.ts';
+import { UserError } from '../engine/index.ts';
 import { assertAuthor, ownerOf, type Command } from './context.ts';
 
 export const deleteResult: Command<{ jobId: string }> = {

@@ -5,9 +5,9 @@
  * anything else a generic one (and `onError`).
  */
 import type { Config } from '../config.ts';
-import type { EngineApi, StyleInfo } from '../engine/engine.ts';
+import { type EngineApi, newRequestId, type StyleInfo, UserError } from '../engine/index.ts';
+import { silentLogger, type Logger } from '../log.ts';
 import type { JobMetrics } from '../metrics.ts';
-import { UserError } from '../engine/errors.ts';
 import { ActiveJobs } from './active.ts';
 import { cancel } from './cancel.ts';
 import { ContactSheets } from './contact-sheet.ts';
@@ -21,7 +21,7 @@ import {
 import { deleteResult } from './delete.ts';
 import { forget } from './forget.ts';
 import { help } from './help.ts';
-import { createLimits, type Limits } from './limits.ts';
+import { createLimits, isRefusal, type Limits } from './limits.ts';
 import { precheck, type Precheck } from './precheck.ts';
 import { privacy } from './privacy.ts';
 import { openRecords, type JobRecord } from './records.ts';
@@ -32,13 +32,21 @@ import { pick } from './pick.ts';
 import { styleBlend, type StyleBlendInput } from './style-blend.ts';
 import { styleRandom } from './style-random.ts';
 import { stylize, type StylizeInput } from './stylize.ts';
-import { wholePhoto } from './whole-photo.ts';
+import { wholePhoto, type WholePhotoInput } from './whole-photo.ts';
 import type { Caller, OnError, Reply, ReplySink } from './types.ts';
 
 export type { Caller, OnError, Reply, ReplySink, ResultParams, Stage } from './types.ts';
 export { errorReply } from './replies.ts';
 export type { CommandMeta, CommandOption } from './context.ts';
-export type { JobRecord, Precheck, RerollMode, StyleBlendInput, StyleInfo, StylizeInput };
+export type {
+  JobRecord,
+  Precheck,
+  RerollMode,
+  StyleBlendInput,
+  StyleInfo,
+  StylizeInput,
+  WholePhotoInput,
+};
 
 /**
  * The commands. Each sends its replies to `reply` in order and resolves once the last one is
@@ -63,9 +71,10 @@ export interface Commands {
   pick(caller: Caller, input: { jobId: string; tile: number }, reply: ReplySink): Promise<void>;
   /**
    * A crop result pasted back into its photo, from the photo kept for a few minutes
-   * (`privacy.keepPhotosMinutes`); `photo-needed` once it is no longer kept.
+   * (`privacy.keepPhotosMinutes`), or from the same photo sent again (`photo`, checked by its
+   * hash); `photo-needed` without either.
    */
-  wholePhoto(caller: Caller, input: { jobId: string }, reply: ReplySink): Promise<void>;
+  wholePhoto(caller: Caller, input: WholePhotoInput, reply: ReplySink): Promise<void>;
   /**
    * Packs and exemplars (names, ids, default weights) + a contact sheet image of exemplar
    * previews (each exemplar's style rendered on one fixed face, cached). `page` (1-based) pages
@@ -121,14 +130,14 @@ export interface CreateCommandsOptions {
   config: Config;
   /** keyv URL of job records (and the limits' Redis if `redis://`); default `config.cache.url`. */
   recordsUrl?: string;
-  /** Where the engine's packs are, to version contact sheets; default `config.modelsDir`. */
-  modelsDir?: string;
   /** One job's running time, for waits ("~2 min") until jobs have been measured; default 15 s. */
   typicalJobMs?: number;
   /** Unexpected errors (bugs, a failing reply sink), with the request id a user was shown. */
   onError?: OnError;
   /** Where job outcomes, stage timings and limit refusals are counted. */
   metrics?: JobMetrics;
+  /** The structured log; each request's lines carry its `requestId`, `userId` and `jobId`. */
+  logger?: Logger;
 }
 
 const CATALOGUE: readonly CommandMeta[] = [
@@ -182,7 +191,7 @@ export async function createCommands(options: CreateCommandsOptions): Promise<Co
     await records.close();
     throw error;
   }
-  const sheets = new ContactSheets(engine, records, options.modelsDir ?? config.modelsDir);
+  const sheets = new ContactSheets(engine, records);
   const ctx: CommandContext = {
     engine,
     config,
@@ -193,6 +202,7 @@ export async function createCommands(options: CreateCommandsOptions): Promise<Co
     catalogue: CATALOGUE,
     onError,
     ...(options.metrics && { metrics: options.metrics }),
+    logger: options.logger ?? silentLogger,
   };
   let closed = false;
 
@@ -203,12 +213,23 @@ export async function createCommands(options: CreateCommandsOptions): Promise<Co
     sink: ReplySink,
   ): Promise<void> {
     const send = sender(sink, onError);
+    // One id per request: on its log lines and, for a bug, in the reply ("ref …").
+    const requestId = newRequestId();
+    const logger = ctx.logger.child({ requestId, userId: ownerOf(caller) });
     try {
-      if (closed) throw new UserError('busy', 'shutting down');
-      await command.run(ctx, caller, input, send);
+      // Refusals by limits and by the engine are counted where they are thrown (run-job.ts).
+      if (closed) throw refused(new UserError('busy', 'shutting down'));
+      await command.run({ ...ctx, logger }, caller, input, send);
     } catch (error) {
-      await send(errorReply(error, onError));
+      const reply = errorReply(error, onError, requestId);
+      logger.debug({ command: command.name, code: reply.code }, 'error reply');
+      await send(reply);
     }
+  }
+
+  function refused(error: UserError): UserError {
+    options.metrics?.refused(error.code);
+    return error;
   }
 
   return {
@@ -230,7 +251,11 @@ export async function createCommands(options: CreateCommandsOptions): Promise<Co
         await precheck(ctx, caller, request);
         return undefined;
       } catch (error) {
-        return errorReply(error, onError);
+        const reply = errorReply(error, onError);
+        // A command refused here is never run, so admission never counts it.
+        options.metrics?.checked(reply.code);
+        if (isRefusal(error)) options.metrics?.refused(error.code);
+        return reply;
       }
     },
     refundQuota: (caller) => limits.refund(ownerOf(caller)),

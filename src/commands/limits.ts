@@ -10,8 +10,8 @@ import {
   type RateLimiterAbstract,
 } from 'rate-limiter-flexible';
 import type { Config } from '../config.ts';
-import { connectRedis } from '../engine/cache/redis.ts';
-import { UserError, type UserErrorCode } from '../engine/errors.ts';
+import { connectRedis } from '../stores/redis.ts';
+import { UserError, type UserErrorCode } from '../engine/index.ts';
 
 /** A refusal by a limit: the user may try again after `retryAfterMs`. */
 export class LimitError extends UserError {
@@ -23,6 +23,14 @@ export class LimitError extends UserError {
   ) {
     super(code, detail);
   }
+}
+
+/**
+ * Whether `error` turned a request away for want of room (a limit, or the engine's queue full or
+ * closing) rather than for what it asked: these are what `/metrics` counts as refusals.
+ */
+export function isRefusal(error: unknown): error is UserError {
+  return error instanceof LimitError || (error instanceof UserError && error.code === 'busy');
 }
 
 /** How long until a slot frees, from what this process knows of its jobs. */

@@ -1,5 +1,5 @@
 /** `pick`: one tile of a grid or strip at full size, on the same face with the same options. */
-import { UserError } from '../engine/errors.ts';
+import { UserError } from '../engine/index.ts';
 import { assertAuthor, ownerOf, pickPack, type Command } from './context.ts';
 import { faceOf } from './reroll.ts';
 import { runJob } from './run-job.ts';

@@ -4,18 +4,26 @@
  * so an adapter asks these first and answers a refusal privately; what passes is then run (and
  * the command checks again, since another job may take the last slot in between).
  */
-import { allowedSizes } from '../engine/request.ts';
-import { UserError } from '../engine/errors.ts';
+import { allowedSizes, UserError } from '../engine/index.ts';
 import { assertAuthor, channelOf, ownerOf, pickPack, type CommandContext } from './context.ts';
 import type { RerollMode } from './reroll.ts';
+import { assertPastable } from './whole-photo.ts';
 import type { Caller } from './types.ts';
 
 /** A command about to be acknowledged, as far as its cheap checks need to know it. */
 export type Precheck =
   /** `photo`: whether one comes with the command (else the caller's last one is needed). */
-  | { command: 'stylize'; pack?: string; photo: boolean; size?: number }
+  | {
+      command: 'stylize';
+      pack?: string;
+      photo: boolean;
+      size?: number;
+    }
   | { command: 'styleRandom'; pack?: string }
-  | { command: 'reroll'; jobId: string; mode: RerollMode };
+  | { command: 'reroll'; jobId: string; mode: RerollMode }
+  | { command: 'pick'; jobId: string; tile: number }
+  /** Whether the photo is still kept is the engine's to find out: `photo-needed` comes later. */
+  | { command: 'wholePhoto'; jobId: string };
 
 /** Throws the `UserError` the command would refuse with before any real work. */
 export async function precheck(ctx: CommandContext, caller: Caller, p: Precheck): Promise<void> {
@@ -35,9 +43,17 @@ export async function precheck(ctx: CommandContext, caller: Caller, p: Precheck)
     const record = await ctx.records.get(p.jobId);
     if (!record) throw new UserError('unknown-job', p.jobId);
     if (record.face.kind !== 'random') assertAuthor(caller, ownerOf(record));
+    if (p.command === 'wholePhoto') assertPastable(record);
     if (record.face.kind === 'forgotten') throw new UserError('photo-forgotten', p.jobId);
     const pack = pickPack(ctx, record.pack);
-    if ((p.mode === 'structure' || p.mode === 'color') && !pack.hasSampler) {
+    if (p.command === 'pick' && record.tiles?.[p.tile - 1] === undefined) {
+      throw new UserError('bad-option', `tile ${p.tile} of ${record.tiles?.length ?? 0}`);
+    }
+    if (
+      p.command === 'reroll' &&
+      (p.mode === 'structure' || p.mode === 'color') &&
+      !pack.hasSampler
+    ) {
       throw new UserError('no-sampler', pack.name);
     }
   }

@@ -4,10 +4,8 @@
  * namespace of the same store as the latent cache, for as long as the cache keeps the codes.
  */
 import { z } from 'zod';
-import { openStore, type OpenedStore } from '../engine/cache/stores.ts';
-import { weightPreset } from '../engine/presets.ts';
-import { encoderChoice } from '../engine/request.ts';
-import { parseStyleRef } from '../engine/style-ref.ts';
+import { encoderChoice, parseStyleRef, weightPreset } from '../engine/index.ts';
+import { openKv } from '../stores/kv.ts';
 
 const unit = z.number().min(0).max(1);
 
@@ -96,8 +94,6 @@ const photoKey = z.string().regex(/^[0-9a-f]{64}$/);
 const jobKey = (jobId: string): string => `job:${jobId}`;
 const lastKey = (owner: string): string => `last:${owner}`;
 const blobKey = (key: string): string => `blob:${key}`;
-const text = new TextEncoder();
-const untext = new TextDecoder();
 
 /**
  * Opens the record store on a keyv URL (`memory`, `sqlite://…`, `redis://…`).
@@ -114,45 +110,37 @@ export async function openRecords(options: {
   keyPrefix?: string;
 }): Promise<RecordStore> {
   const { ttlMs } = options;
-  const store: OpenedStore = await openStore({
+  const kv = await openKv({
     url: options.url,
-    namespace: `${options.keyPrefix ?? 'pastiche'}:jobs`,
-    connectTimeoutMs: 5000,
+    keyPrefix: options.keyPrefix ?? 'pastiche',
+    area: 'jobs',
     onError: options.onError,
   });
-  const { keyv, index } = store;
 
-  const read = async (jobId: string): Promise<JobRecord | undefined> => {
-    const bytes = await keyv.get(jobKey(jobId));
-    if (!bytes) return undefined;
-    // Records outlive deployments: one this version cannot read is a miss, not a crash.
-    const parsed = jobRecord.safeParse(parseJson(bytes));
-    return parsed.success ? parsed.data : undefined;
-  };
+  // Records outlive deployments: one this version cannot read is a miss, not a crash.
+  const read = (jobId: string): Promise<JobRecord | undefined> => kv.json(jobKey(jobId), jobRecord);
   const write = async (record: JobRecord, owner: string, ttl: number): Promise<void> => {
-    await keyv.set(jobKey(record.jobId), text.encode(JSON.stringify(record)), ttl);
+    await kv.setJson(jobKey(record.jobId), record, ttl);
     // Indexed per user, so `forget` finds the records without scanning the store.
-    await index.add(owner, jobKey(record.jobId), ttl);
+    await kv.index.add(owner, jobKey(record.jobId), ttl);
   };
 
   return {
     put: (record, owner) => write(record, owner, ttlMs),
     get: read,
-    delete: (jobId) => keyv.delete(jobKey(jobId)),
+    delete: (jobId) => kv.delete(jobKey(jobId)),
     async lastPhoto(owner) {
-      const bytes = await keyv.get(lastKey(owner));
+      const text = await kv.text(lastKey(owner));
       // A photo key is a sha256; anything else in the store is not one of ours.
-      const key = bytes && photoKey.safeParse(untext.decode(bytes));
+      const key = text === undefined ? undefined : photoKey.safeParse(text);
       return key?.success ? key.data : undefined;
     },
-    async setLastPhoto(owner, photoKey) {
-      await keyv.set(lastKey(owner), text.encode(photoKey), ttlMs);
-    },
+    setLastPhoto: (owner, photoKey) => kv.setText(lastKey(owner), photoKey, ttlMs),
     async forget(owner) {
-      await keyv.delete(lastKey(owner));
+      await kv.delete(lastKey(owner));
       let changed = 0;
       const now = Date.now();
-      for (const { key, expires } of await index.take(owner)) {
+      for (const { key, expires } of await kv.index.take(owner)) {
         const record = key.startsWith('job:') ? await read(key.slice(4)) : undefined;
         if (!record || expires <= now) continue;
         const scrubbed = scrub(record);
@@ -162,11 +150,9 @@ export async function openRecords(options: {
       }
       return changed;
     },
-    getBlob: (key) => keyv.get(blobKey(key)),
-    async setBlob(key, bytes) {
-      await keyv.set(blobKey(key), bytes, ttlMs);
-    },
-    close: () => store.close(),
+    getBlob: (key) => kv.bytes(blobKey(key)),
+    setBlob: (key, bytes) => kv.setBytes(blobKey(key), bytes, ttlMs),
+    close: () => kv.close(),
   };
 }
 
@@ -197,13 +183,5 @@ function namesImage(reference: string): boolean {
       : s.kind === 'cached-image';
   } catch {
     return false;
-  }
-}
-
-function parseJson(bytes: Uint8Array): unknown {
-  try {
-    return JSON.parse(untext.decode(bytes));
-  } catch {
-    return undefined;
   }
 }

@@ -1,6 +1,5 @@
 /** Turning errors, waits and parameters into the words of a reply. */
-import type { StyleInfo, StylizeResult } from '../engine/engine.ts';
-import { describeError } from '../engine/errors.ts';
+import { describeError, type StyleInfo, type StylizeResult } from '../engine/index.ts';
 import { LimitError } from './limits.ts';
 import type { JobRecord, RecordStyle } from './records.ts';
 import type { OnError, Reply, ResultParams, Stage } from './types.ts';
@@ -10,13 +9,23 @@ import type { OnError, Reply, ResultParams, Stage } from './types.ts';
  * again, for a limit), or for a bug the generic sentence with a request id, under which
  * `onError` logs it (see `describeError`).
  */
-export function errorReply(error: unknown, onError: OnError): Extract<Reply, { kind: 'error' }> {
+export function errorReply(
+  error: unknown,
+  onError: OnError,
+  requestId?: string,
+): Extract<Reply, { kind: 'error' }> {
   if (error instanceof LimitError) {
     const text = `${error.userMessage} ${retryWords(error.retryAfterMs)}`;
     return { kind: 'error', code: error.code, text, retryAfterMs: error.retryAfterMs };
   }
-  const { code, text, requestId } = describeError(error, 'user', onError);
-  return { kind: 'error', code, text, ...(requestId !== undefined && { requestId }) };
+  const described = describeError(error, 'user', onError, requestId);
+  const { code, text } = described;
+  return {
+    kind: 'error',
+    code,
+    text,
+    ...(described.requestId !== undefined && { requestId: described.requestId }),
+  };
 }
 
 /** "Try again in about 40 s." / "Try again in ~3 min." / "Try again in ~2 h." */
@@ -80,6 +89,7 @@ export function resultParams(
     ...(faceCount !== undefined && { faceCount }),
     ...(result.faces && { faces: result.faces.length }),
     ...(record.options.reconstruct && { reconstruct: true }),
+    ...(record.face.kind === 'random' && { randomFace: true }),
     ...(record.tiles && { tiles: record.tiles.length }),
     reference: result.style.reference,
   };

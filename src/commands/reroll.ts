@@ -12,10 +12,15 @@
  *
  * The face and options stay the same: the same photo, by its cached code, or the same random face.
  */
-import type { StyleInfo } from '../engine/engine.ts';
-import { UserError } from '../engine/errors.ts';
-import type { FaceChoice, StyleChoice, StylePart } from '../engine/request.ts';
-import { partOf, type ReferableStyle } from '../engine/style-ref.ts';
+import {
+  type FaceChoice,
+  partOf,
+  type ReferableStyle,
+  type StyleChoice,
+  type StyleInfo,
+  type StylePart,
+  UserError,
+} from '../engine/index.ts';
 import { assertAuthor, ownerOf, pickPack, type Command } from './context.ts';
 import type { JobRecord, RecordStyle } from './records.ts';
 import { runJob } from './run-job.ts';

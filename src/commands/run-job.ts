@@ -2,12 +2,17 @@
  * The path every image command shares: limits, the engine job with its status replies, the job
  * record, the result reply.
  */
-import type { StyleInfo, StylizeResult } from '../engine/engine.ts';
-import type { FaceChoice, StyleChoice } from '../engine/request.ts';
-import type { JobHandle } from '../engine/scheduler.ts';
+import {
+  type FaceChoice,
+  type JobHandle,
+  PasticheError,
+  type StyleChoice,
+  type StyleInfo,
+  type StylizeResult,
+} from '../engine/index.ts';
 import type { ActiveJob } from './active.ts';
 import { channelOf, ownerOf, type CommandContext, type Send } from './context.ts';
-import { LimitError } from './limits.ts';
+import { isRefusal, LimitError } from './limits.ts';
 import type { JobRecord, RecordStyle } from './records.ts';
 import { paramsText, resultParams, statusReply } from './replies.ts';
 import type { Caller } from './types.ts';
@@ -53,10 +58,15 @@ export async function runJob(
       format: 'jpeg',
     });
   } catch (error) {
+    // The engine's own queue is full (or it is closing): a refusal, like a limit's.
+    if (isRefusal(error)) ctx.metrics?.refused(error.code);
+    ctx.logger.debug({ err: error }, 'the engine did not take the job');
     await release();
     throw error;
   }
   const jobId = handle.id;
+  const log = ctx.logger.child({ jobId });
+  log.debug({ pack: plan.pack.name }, 'job submitted');
   let settle = (): void => undefined;
   const finished = new Promise<void>((resolve) => (settle = resolve));
   const job: ActiveJob = { handle, owner, channel, position: 1, finished };
@@ -72,9 +82,16 @@ export async function runJob(
   handle.on('stage', ({ stage }) => void send(statusReply(jobId, stage)));
   try {
     const result = await handle.result.then(
-      (r) => (ctx.metrics?.job({ result: r }), r),
+      (r) => {
+        ctx.metrics?.job({ result: r });
+        log.info({ outcome: 'ok', cacheHit: r.cacheHit }, 'job finished');
+        return r;
+      },
       (error: unknown) => {
         ctx.metrics?.job({ error });
+        // A bug's stack is logged once, by onError, under this request's id.
+        const outcome = error instanceof PasticheError ? error.code : 'internal';
+        log.info({ outcome }, 'job finished');
         throw error;
       },
     );

@@ -1,8 +1,6 @@
 /** Fresh randomness for re-rolls and random styles: from `crypto`, and always recorded. */
 import { randomBytes, randomInt } from 'node:crypto';
-import type { StyleInfo } from '../engine/engine.ts';
-import { UserError } from '../engine/errors.ts';
-import type { StyleChoice } from '../engine/request.ts';
+import { type StyleChoice, type StyleInfo, UserError } from '../engine/index.ts';
 
 /** A new seed: 12 hex digits, short enough to show under a result. */
 export const newSeed = (): string => randomBytes(6).toString('hex');

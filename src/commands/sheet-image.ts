@@ -3,7 +3,7 @@
  * are drawn as pixel blocks, not text: SVG text needs fonts, which a slim server may not have.
  */
 import sharp from 'sharp';
-import type { EncodedImage } from '../engine/image/encode.ts';
+import type { EncodedImage } from '../engine/index.ts';
 
 /** Side of one tile in the sheet. */
 export const TILE = 128;

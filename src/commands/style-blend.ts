@@ -2,10 +2,14 @@
  * `style blend`: two styles fused at a ratio on the caller's photo (the official notebook's style
  * fusion), or, with `strip`, the whole way from one to the other in six steps, as one image.
  */
-import { UserError } from '../engine/errors.ts';
-import { fusionRatios } from '../engine/fusion.ts';
-import type { StyleChoice, StylePart } from '../engine/request.ts';
-import { partOf, type ReferableStyle } from '../engine/style-ref.ts';
+import {
+  fusionRatios,
+  partOf,
+  type ReferableStyle,
+  type StyleChoice,
+  type StylePart,
+  UserError,
+} from '../engine/index.ts';
 import { pickPack, type Command, type CommandContext } from './context.ts';
 import { runJob } from './run-job.ts';
 import { resolveStyleRef } from './style-ref.ts';

@@ -1,5 +1,5 @@
 /** `style list`: the installed packs, a pack's exemplars, and their contact sheet. */
-import type { StyleInfo } from '../engine/engine.ts';
+import type { StyleInfo } from '../engine/index.ts';
 import { SHEET_PAGE } from './contact-sheet.ts';
 import { pickPack, type Command } from './context.ts';
 

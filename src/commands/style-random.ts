@@ -1,6 +1,5 @@
 /** `style random`: a sampled style on the caller's photo, or a random portrait with no photo. */
-import { UserError } from '../engine/errors.ts';
-import type { FaceChoice } from '../engine/request.ts';
+import { type FaceChoice, UserError } from '../engine/index.ts';
 import { pickPack, type Command } from './context.ts';
 import { runJob } from './run-job.ts';
 import { newSeed, randomStyle } from './seeds.ts';

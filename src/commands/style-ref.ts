@@ -1,6 +1,5 @@
 /** Style references in commands: `result:<id>` looked up in the job records, the rest parsed. */
-import { UserError } from '../engine/errors.ts';
-import { parseStyleRef, type ReferableStyle } from '../engine/style-ref.ts';
+import { parseStyleRef, type ReferableStyle, UserError } from '../engine/index.ts';
 import type { CommandContext } from './context.ts';
 import type { RecordStyle } from './records.ts';
 import { newSeed } from './seeds.ts';

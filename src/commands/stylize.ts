@@ -3,9 +3,15 @@
  * a reference names; as the aligned crop, or pasted back into the whole photo (every face).
  */
 import { randomInt } from 'node:crypto';
-import type { FaceChoice, StyleChoice } from '../engine/request.ts';
-import { UserError } from '../engine/errors.ts';
-import { WEIGHT_PRESETS, type WeightPreset } from '../engine/presets.ts';
+import {
+  encoderChoice,
+  type EncoderChoice,
+  type FaceChoice,
+  type StyleChoice,
+  UserError,
+  WEIGHT_PRESETS,
+  type WeightPreset,
+} from '../engine/index.ts';
 import { ownerOf, pickPack, type Command, type CommandContext } from './context.ts';
 import { resolveStyleRef } from './style-ref.ts';
 import { runJob } from './run-job.ts';
@@ -33,6 +39,8 @@ export interface StylizeInput {
   truncation?: number;
   /** The face as the encoder captured it, without any style. */
   reconstruct?: boolean;
+  /** `identity` (W+: keeps more of the face) or `style`; default the server's. */
+  encoder?: EncoderChoice;
 }
 
 const PRESETS = Object.keys(WEIGHT_PRESETS) as WeightPreset[];
@@ -86,6 +94,12 @@ export const stylize: Command<StylizeInput> = {
       type: 'boolean',
       description: 'Your face as the model captured it, no style',
     },
+    {
+      name: 'encoder',
+      type: 'string',
+      description: 'identity keeps more of your face; style is the original',
+      choices: encoderChoice.options,
+    },
   ],
   async run(ctx, caller, input, send) {
     let pack = pickPack(ctx, input.pack);
@@ -109,6 +123,7 @@ export const stylize: Command<StylizeInput> = {
       ...(input.truncation !== undefined && { truncation: input.truncation }),
       ...(input.preset !== undefined && { preset: input.preset }),
       ...(input.reconstruct && { reconstruct: true }),
+      ...(input.encoder !== undefined && { encoder: input.encoder }),
       ...((input.wholePhoto || input.allFaces) && { output: 'photo' as const }),
       ...(input.allFaces && { faces: 'all' as const }),
     };

@@ -3,7 +3,7 @@
  * their events into a {@link CommandContext} plus a typed input, and render the {@link Reply}
  * events a command emits. No platform SDK type appears here.
  */
-import type { EncodedImage } from '../engine/image/encode.ts';
+import type { EncodedImage } from '../engine/index.ts';
 
 /** Who asked, and where. */
 export interface Caller {
@@ -29,6 +29,8 @@ export interface ResultParams {
   /** Faces stylized and pasted back into the photo (`faces: all` or the whole photo). */
   faces?: number;
   reconstruct?: boolean;
+  /** A random portrait: no photo to paste back into. */
+  randomFace?: boolean;
   /** A grid or strip: how many pictures it holds (`pick` keeps one). */
   tiles?: number;
   /** The style's reference: `stylize style:` takes it back (style-ref.ts). */

@@ -5,103 +5,33 @@
 import { createHash } from 'node:crypto';
 import { cpus } from 'node:os';
 import { NoFaceError, UserError } from './errors.ts';
-import { blendCodes } from './fusion.ts';
 import type { EncodedImage } from './image/encode.ts';
 import type { JobOutput } from './image/render.ts';
 import { wPlusEncoderName, type EncoderManifest, type StyleManifest } from './pack/manifest.ts';
+import { familyFor, familyModules } from './families/index.ts';
 import { listPacks } from './pack/store.ts';
+import { sha256 } from './hash.ts';
 import { createRng } from './random.ts';
 import {
   allowedSizes,
-  generatorSettings,
   parseRequest,
   type EncoderChoice,
   type ParsedRequest,
-  type StyleChoice,
-  type StylePart,
   type StylizeRequest,
 } from './request.ts';
-import { formatStyleRef, type ReferableStyle } from './style-ref.ts';
 import type { GenerateInput } from './runtime/loaded.ts';
 import type { Device } from './runtime/devices.ts';
 import type { FaceInfo, FaceOptions, PhotoLimits } from './photo.ts';
 import { createLatentCache, type LatentCache } from './cache/latents.ts';
-import { InferenceClient, type HostHealth } from './inference/client.ts';
+import { InferenceClient } from './inference/client.ts';
 import { fromWire } from './inference/protocol.ts';
-import { Scheduler } from './scheduler.ts';
-import type { BatchItem, JobContext, JobHandle, SchedulerStats } from './scheduler/types.ts';
+import { Scheduler } from './scheduler/index.ts';
+import type { BatchItem, JobContext, JobHandle } from './scheduler/index.ts';
+import type { EngineHealth, StyleInfo, StyleUsed, StylizeResult } from './results.ts';
+import { timed, type Timings } from './timings.ts';
 
-/** Per-stage wall time in milliseconds. */
-export type Timings = Partial<
-  Record<
-    | 'load'
-    | 'decode'
-    | 'detect'
-    | 'align'
-    | 'encode'
-    | 'sample'
-    | 'map'
-    | 'generate'
-    | 'paste'
-    | 'output',
-    number
-  >
->;
-
-export interface StyleUsed {
-  pack: string;
-  kind: 'exemplar' | 'sampled' | 'image' | 'blend';
-  exemplar?: { id: number; name: string };
-  structureSeed?: string;
-  colorSeed?: string;
-  /** Cache key of a user-supplied exemplar image's code. */
-  imageKey?: string;
-  /** A fusion: its two styles and the ratio (0 is `a`, 1 is `b`). */
-  blend?: { a: StyleUsed; b: StyleUsed; ratio: number };
-  /** The style's reference (style-ref.ts): `stylize style:` takes it back. */
-  reference: string;
-}
-
-export interface StylizeResult {
-  image: EncodedImage;
-  /** sha256 of the photo, the key a re-roll passes as `{ kind: 'cached-photo' }`. */
-  photoKey?: string;
-  face?: FaceInfo;
-  style: StyleUsed;
-  weights: number[];
-  truncation: number;
-  preserveColor: boolean;
-  /** The encoder that made the photo's content code (absent for a random face). */
-  encoder?: EncoderChoice;
-  noiseSeed?: string;
-  /** True when the photo's content code came from the cache (the encoder did not run). */
-  cacheHit: boolean;
-  /** Images generated in the same generator call as this one (every face and tile counts). */
-  batchSize: number;
-  /** With `variants`: every tile's style, in layout order (the first is `style`). */
-  tiles?: StyleUsed[];
-  /** With `output: photo`: the faces pasted back, largest first. */
-  faces?: FaceInfo[];
-  /** Faces of the photo left as they were (could not be aligned, or past `maxFaces`). */
-  skippedFaces?: number;
-  timings: Timings;
-}
-
-/** What `engine.health()` and `GET /healthz` report. */
-export interface EngineHealth {
-  /** `ready` when jobs can run now; `remote` for the queue-mode facade (workers report their own). */
-  state: HostHealth['state'] | 'remote';
-  /** The inference host's process id while it runs. */
-  pid?: number;
-  /** Times the inference host died and was restarted. */
-  restarts: number;
-  lastCrash?: HostHealth['lastCrash'];
-  /** Packs loaded in the inference host. */
-  packs: string[];
-  jobs: SchedulerStats;
-  /** Queue mode: whether the bot's Redis connection is up. */
-  redisReady?: boolean;
-}
+export type { EngineHealth, StyleInfo, StyleUsed, StylizeResult } from './results.ts';
+export type { Timings } from './timings.ts';
 
 interface Content {
   code: Float32Array;
@@ -180,19 +110,6 @@ export type EngineApi = Pick<
   // Optional, so existing implementations (wrappers in tests) stay valid.
   Partial<Pick<Engine, 'health' | 'forgetPhoto'>>;
 
-/** A pack as users see it. */
-export interface StyleInfo {
-  name: string;
-  size: number;
-  exemplars: readonly string[];
-  defaults: StyleManifest['defaults'];
-  hasSampler: boolean;
-  demo: boolean;
-  licence: string;
-}
-
-const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
-
 /**
  * The engine runs in two processes: this one keeps the scheduler (fairness, positions, cancel,
  * timeouts), the latent cache and each job's bookkeeping; the inference host (a child process,
@@ -223,6 +140,7 @@ export class Engine {
         warmup: options.warmup ?? true,
         ...(options.photo && { photo: options.photo }),
         ...(options.face && { face: options.face }),
+        families: familyModules(),
       },
       ...(options.log && { log: options.log }),
       onRestart: () => this.reloaded(),
@@ -259,6 +177,7 @@ export class Engine {
       hasSampler: m.hasSampler,
       demo: m.demo,
       licence: m.licence,
+      version: packVersion(m),
     }));
   }
 
@@ -469,6 +388,7 @@ export class Engine {
     if (!allowedSizes(m.size).includes(size)) {
       throw new UserError('bad-option', `size must be one of ${allowedSizes(m.size).join(', ')}`);
     }
+    const family = await familyFor(m.architecture);
     if (!this.#loaded.has(m.name)) ctx.stage('warming-up');
     await time('load', () => this.load(m.name));
     ctx.signal.throwIfAborted();
@@ -476,28 +396,19 @@ export class Engine {
     const content = group?.content ?? (await this.content(req, pack, ctx, timings));
     await this.keepPhoto(asked, content);
     const codes = group?.codes ?? [content.code];
-    const exstyles = [];
-    for (const choice of [req.style, ...(req.variants ?? [])]) {
-      exstyles.push(await this.exstyle(req, choice, pack, ctx, timings));
-    }
-    const contentIsW = content.isW;
-    const inputs: GenerateInput[] = [];
-    for (const exstyle of exstyles) {
-      for (const code of codes) {
-        const { weights, truncation, keepColour } = generatorSettings(req, m, {
-          code,
-          isW: contentIsW,
-        });
-        const mapped = await time('map', () =>
-          this.host.call(
-            'extrinsic',
-            { pack: m.name, exemplar: exstyle.code, ...(keepColour && { keepColour }) },
-            ctx.signal,
-          ),
-        );
-        inputs.push({ content: code, contentIsW, exstyle: mapped, weights, truncation });
-      }
-    }
+    const styled = await family.styleInputs({
+      req,
+      manifest: m,
+      codes,
+      contentIsW: content.isW,
+      ctx,
+      timings,
+      host: this.host,
+      cache: this.cache,
+      styleEncoderChecksum: encoderChecksum(pack.encoder),
+      encodeStyleImage: async (bytes) =>
+        (await this.encodeFace(bytes, m.name, 'style', ctx, timings)).code,
+    });
     ctx.signal.throwIfAborted();
     let paste: Prepared['paste'];
     if (req.output === 'photo' || req.faces === 'all') {
@@ -511,9 +422,9 @@ export class Engine {
       manifest: m,
       size,
       content,
-      used: exstyles[0]!.used,
-      inputs,
-      ...(req.variants && { tiles: exstyles.map((e) => e.used) }),
+      used: styled.used,
+      inputs: styled.inputs,
+      ...(styled.tiles && { tiles: styled.tiles }),
       ...(paste && { paste }),
       timings,
     };
@@ -705,113 +616,12 @@ export class Engine {
     );
     return { ...made, code: encoded.code, face: encoded.face, cacheHit: false };
   }
-
-  /** A style's z+ code and how to describe it; a copy the caller may modify. */
-  private async exstyle(
-    req: ParsedRequest,
-    choice: StyleChoice,
-    pack: PackInfo,
-    ctx: JobContext,
-    timings: Timings,
-  ): Promise<{ code: Float32Array; used: StyleUsed }> {
-    const m = pack.manifest;
-    if (choice.pack !== m.name) {
-      throw new UserError('bad-option', `every style of one image comes from one pack (${m.name})`);
-    }
-    switch (choice.kind) {
-      case 'image': {
-        const key = sha256(choice.image);
-        // Exemplar codes are z+ (the style's mapping maps them), so the style's own encoder.
-        const checksum = encoderChecksum(pack.encoder);
-        const shape = { nLatent: m.nLatent, styleDim: m.styleDim };
-        let code = (await this.cache.getStyleCode(`${checksum}:${key}`, shape))?.code;
-        if (!code) {
-          code = (await this.encodeFace(choice.image, m.name, 'style', ctx, timings)).code;
-          await this.cache.setStyleCode(`${checksum}:${key}`, code, { kind: 'image' }, req.userId);
-        }
-        return { code: code.slice(), used: described(m, { kind: 'cached-image', key }) };
-      }
-      case 'blend': {
-        const a = await this.part(choice.a, pack, ctx, timings);
-        const b = await this.part(choice.b, pack, ctx, timings);
-        const ref: ReferableStyle = { ...choice, a: a.part, b: b.part };
-        const blend = { a: described(m, a.part), b: described(m, b.part), ratio: choice.ratio };
-        return {
-          code: blendCodes(a.code, b.code, choice.ratio),
-          used: { pack: m.name, kind: 'blend', blend, reference: formatStyleRef(ref) },
-        };
-      }
-      default: {
-        const { code, part } = await this.part(choice, pack, ctx, timings);
-        return { code, used: described(m, part) };
-      }
-    }
-  }
-
-  /**
-   * A style the pack (or the cache) holds: its z+ code, and the part with exemplar names
-   * resolved to ids, so the reference printed is stable.
-   */
-  private async part(
-    part: StylePart,
-    pack: PackInfo,
-    ctx: JobContext,
-    timings: Timings,
-  ): Promise<{ code: Float32Array; part: StylePart }> {
-    const m = pack.manifest;
-    switch (part.kind) {
-      case 'exemplar': {
-        const id = resolveExemplar(m, part.exemplar);
-        const code = await this.host.call('exemplar', { pack: m.name, id }, ctx.signal);
-        return { code, part: { kind: 'exemplar', exemplar: id } };
-      }
-      case 'sampled': {
-        const { structureSeed, colorSeed } = part;
-        const code = await timed(timings, 'sample', () =>
-          this.host.call('sample', { pack: m.name, structureSeed, colorSeed }, ctx.signal),
-        );
-        return { code, part };
-      }
-      case 'cached-image': {
-        const checksum = encoderChecksum(pack.encoder);
-        const code = (await this.cache.getStyleCode(`${checksum}:${part.key}`))?.code;
-        if (!code) throw new UserError('photo-expired', part.key);
-        return { code: code.slice(), part };
-      }
-    }
-  }
 }
 
-/** How a result describes a style of `m`'s pack, with its reference. */
-function described(m: StyleManifest, part: StylePart): StyleUsed {
-  const pack = m.name;
-  const reference = formatStyleRef({ ...part, pack });
-  switch (part.kind) {
-    case 'exemplar': {
-      const id = part.exemplar as number;
-      return { pack, kind: 'exemplar', exemplar: { id, name: m.exemplars[id]! }, reference };
-    }
-    case 'sampled': {
-      const { structureSeed, colorSeed } = part;
-      return { pack, kind: 'sampled', structureSeed, colorSeed, reference };
-    }
-    case 'cached-image':
-      return { pack, kind: 'image', imageKey: part.key, reference };
-  }
-}
-
-/** Adds a step's wall time to `timings[stage]`. */
-async function timed<T>(
-  timings: Timings,
-  stage: keyof Timings,
-  step: () => Promise<T>,
-): Promise<T> {
-  const start = performance.now();
-  try {
-    return await step();
-  } finally {
-    timings[stage] = (timings[stage] ?? 0) + performance.now() - start;
-  }
+/** A digest of what the pack's images depend on: its files, its encoder pack and its making. */
+function packVersion(m: StyleManifest): string {
+  const what = JSON.stringify({ files: m.files, encoder: m.encoder, createdAt: m.createdAt });
+  return createHash('sha256').update(what).digest('hex').slice(0, 16);
 }
 
 /** Identifies the encoder weights, so cached codes never outlive the encoder that made them. */
@@ -820,18 +630,4 @@ function encoderChecksum(encoder: EncoderManifest): string {
   return (
     files.find((f) => f.name === 'encoder.onnx.data')?.sha256 ?? files.map((f) => f.sha256).join('')
   );
-}
-
-/** An exemplar by id, or by file name with or without its extension (case-insensitive). */
-export function resolveExemplar(m: StyleManifest, exemplar: number | string | undefined): number {
-  if (exemplar === undefined) return 0;
-  if (typeof exemplar === 'number') return exemplar;
-  if (/^\d+$/.test(exemplar)) return Number(exemplar);
-  const wanted = exemplar.toLowerCase();
-  const id = m.exemplars.findIndex((name) => {
-    const lower = name.toLowerCase();
-    return lower === wanted || lower.replace(/\.[a-z]+$/, '') === wanted;
-  });
-  if (id < 0) throw new UserError('unknown-exemplar', `${m.name} has no exemplar ${exemplar}`);
-  return id;
 }

@@ -154,12 +154,13 @@ export function describeError(
   error: unknown,
   audience: 'user' | 'operator',
   onInternal: (error: unknown, requestId: string) => void,
+  /** The id the request's log lines already carry, so the stack is found beside them. */
+  requestId: string = newRequestId(),
 ): ErrorDescription {
   if (error instanceof PasticheError && (error.forUsers || audience === 'operator')) {
     // The operator also reads the technical detail (the message); a user, the sentence only.
     return { code: error.code, text: audience === 'user' ? error.userMessage : error.message };
   }
-  const requestId = newRequestId();
   onInternal(error, requestId);
   return { code: 'internal', text: `${MESSAGES.internal} (ref ${requestId})`, requestId };
 }

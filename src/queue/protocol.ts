@@ -8,12 +8,21 @@
  * ignored styles list), never a crash or a bot that cannot start.
  */
 import { z } from 'zod';
-import type { StyleInfo, StyleUsed, StylizeResult, Timings } from '../engine/engine.ts';
-import { USER_ERROR_CODES, UserError } from '../engine/errors.ts';
-import type { EncodedImage } from '../engine/image/encode.ts';
-import type { FaceInfo } from '../engine/photo.ts';
-import { encoderChoice, parseRequest, type StylizeRequest } from '../engine/request.ts';
-import type { JobStage } from '../engine/scheduler/types.ts';
+import {
+  type EncodedImage,
+  encoderChoice,
+  type JobStage,
+  parseRequest,
+  type StyleInfo,
+  type StyleUsed,
+  type StylizeRequest,
+  type StylizeResult,
+  type Timings,
+  USER_ERROR_CODES,
+  UserError,
+} from '../engine/index.ts';
+
+type FaceInfo = NonNullable<StylizeResult['face']>;
 
 type WireFace =
   Exclude<StylizeRequest['face'], { kind: 'photo' }> | { kind: 'photo'; bytes64: string };
@@ -272,6 +281,7 @@ const styleList = z.array(
     hasSampler: z.boolean(),
     demo: z.boolean(),
     licence: z.string(),
+    version: z.string().min(1),
   }),
 );
 

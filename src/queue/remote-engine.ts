@@ -7,12 +7,21 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Queue, QueueEvents, type Job } from 'bullmq';
-import { Redis } from 'ioredis';
-import type { EngineApi, EngineHealth, StyleInfo, StylizeResult } from '../engine/engine.ts';
-import { createLatentCache, latentNamespace, type LatentCache } from '../engine/cache/latents.ts';
-import { UserError } from '../engine/errors.ts';
-import { parseRequest, type StylizeRequest } from '../engine/request.ts';
-import type { JobHandle } from '../engine/scheduler/types.ts';
+import type { Redis } from 'ioredis';
+import { queueConnection, queueRedis } from '../stores/redis.ts';
+import {
+  createLatentCache,
+  type EngineApi,
+  type EngineHealth,
+  type JobHandle,
+  type LatentCache,
+  latentNamespace,
+  parseRequest,
+  type StyleInfo,
+  type StylizeRequest,
+  type StylizeResult,
+  UserError,
+} from '../engine/index.ts';
 import { claimPriority, releasePriority } from './fairness.ts';
 import {
   decodeError,
@@ -62,21 +71,25 @@ export class RemoteEngine implements EngineApi {
   static async create(options: RemoteEngineOptions): Promise<RemoteEngine> {
     // The bot fails a Redis call after a few retries rather than hanging a user's command;
     // ioredis reconnects on its own either way.
-    const connection = { url: options.url, maxRetriesPerRequest: 3 };
     const prefix = options.keyPrefix;
-    const queue = new Queue<JobData, WireResult>(options.name, { connection, prefix });
+    const queue = new Queue<JobData, WireResult>(options.name, {
+      connection: queueConnection(options.url, false),
+      prefix,
+    });
+    // The event stream blocks on XREAD; it must wait through a reconnect, not fail.
     const events = new QueueEvents(options.name, {
-      connection: { url: options.url, maxRetriesPerRequest: null },
+      connection: queueConnection(options.url, true),
       prefix,
     });
     options = {
       ...options,
       onError: options.onError ?? ((error) => console.error('queue:', error)),
     };
-    const redis = new Redis(options.url, { maxRetriesPerRequest: 3 });
-    // Without a listener ioredis prints "Unhandled error event" on every reconnect attempt while
-    // Redis is down; route them where the queue's own errors go.
-    redis.on('error', (error: unknown) => options.onError?.(error));
+    // Errors go where the queue's own go.
+    const redis = queueRedis(options.url, {
+      blocking: false,
+      onError: (error) => options.onError?.(error),
+    });
     const cache = await createLatentCache({
       url: options.cacheUrl,
       namespace: latentNamespace(options.keyPrefix),

@@ -3,9 +3,7 @@
  * scheduler's handle, driven by BullMQ's QueueEvents and the facade's poller. It settles exactly
  * once, so a job retried after a worker crash still gives its submitter one result.
  */
-import type { StylizeResult } from '../engine/engine.ts';
-import { JobEmitter } from '../engine/scheduler/job-emitter.ts';
-import type { JobHandle, JobStage } from '../engine/scheduler/types.ts';
+import { JobEmitter, type JobHandle, type JobStage, type StylizeResult } from '../engine/index.ts';
 
 export class RemoteJob extends JobEmitter<StylizeResult> implements JobHandle<StylizeResult> {
   readonly result: Promise<StylizeResult>;

@@ -3,9 +3,9 @@
  * stages as job progress, and returns the result (image as base64) as the job's return value.
  */
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
-import { Redis } from 'ioredis';
-import type { Engine } from '../engine/engine.ts';
-import { UserError } from '../engine/errors.ts';
+import { type Engine, PasticheError, UserError } from '../engine/index.ts';
+import { queueConnection, queueRedis } from '../stores/redis.ts';
+import type { Logger } from '../log.ts';
 import { releasePriority } from './fairness.ts';
 import {
   decodeRequest,
@@ -32,14 +32,14 @@ const CANCEL_POLL_MS = 1000;
 export async function startQueueWorker(
   engine: Engine,
   settings: QueueSettings,
-  log: (line: string) => void = console.log,
+  logger: Logger,
   metrics?: JobMetrics,
 ): Promise<QueueWorker> {
   const keys = sideKeys(settings.keyPrefix, settings.name);
-  const redis = new Redis(settings.url, { maxRetriesPerRequest: null });
-  // Without a listener ioredis prints "Unhandled error event" on every reconnect attempt while
-  // Redis is down; it reconnects on its own, so one line per error is enough.
-  redis.on('error', (error: Error) => log(`worker: redis: ${error.message}`));
+  const redis = queueRedis(settings.url, {
+    blocking: true,
+    onError: (error) => logger.warn({ err: error }, 'worker: redis'),
+  });
   // The bot lists styles from here, so it never opens a pack.
   await redis.set(keys.styles, JSON.stringify(engine.styles()));
 
@@ -53,6 +53,7 @@ export async function startQueueWorker(
     }
     // Released once per job: a retry (after a crash) was never counted again.
     if (job.attemptsStarted <= 1) await releasePriority(redis, keys.queued, request.userId);
+    const log = logger.child({ jobId: job.id, userId: request.userId });
     const handle = engine.submit(request);
     handle.on('stage', ({ stage }) => {
       const progress: JobProgressData = { stage };
@@ -66,9 +67,15 @@ export async function startQueueWorker(
     }, CANCEL_POLL_MS);
     try {
       const result = await handle.result.then(
-        (r) => (metrics?.job({ result: r }), r),
+        (r) => {
+          metrics?.job({ result: r });
+          log.info({ outcome: 'ok', attempt: job.attemptsStarted }, 'job finished');
+          return r;
+        },
         (error: unknown) => {
           metrics?.job({ error });
+          const outcome = error instanceof PasticheError ? error.code : 'internal';
+          log.info({ outcome, attempt: job.attemptsStarted }, 'job finished');
           throw error;
         },
       );
@@ -87,7 +94,7 @@ export async function startQueueWorker(
   };
 
   const worker = new Worker<JobData, WireResult>(settings.name, run, {
-    connection: { url: settings.url, maxRetriesPerRequest: null },
+    connection: queueConnection(settings.url, true),
     prefix: settings.keyPrefix,
     concurrency: settings.concurrency,
     lockDuration: settings.lockMs,
@@ -95,9 +102,17 @@ export async function startQueueWorker(
     // A job whose worker died is retried this many times before it fails for good.
     maxStalledCount: settings.attempts,
   });
-  worker.on('error', (error) => log(`worker: ${String(error)}`));
+  worker.on('error', (error) => logger.error({ err: error }, 'worker error'));
   worker.on('failed', (job, error) =>
-    log(`job ${job?.id ?? '?'} failed (attempt ${job?.attemptsMade ?? '?'}): ${error.message}`),
+    logger.warn(
+      {
+        jobId: job?.id,
+        userId: (job?.data.request as { userId?: unknown } | undefined)?.userId,
+        attempt: job?.attemptsMade,
+        err: error,
+      },
+      'job failed',
+    ),
   );
   await worker.waitUntilReady();
 

@@ -4,7 +4,8 @@ import { after, before, describe, it } from 'node:test';
 import type { Reply } from '../../src/commands/types.ts';
 import { tempDir } from '../helpers/packs.ts';
 import { privateRedis } from '../helpers/redis.ts';
-import { caller, collect, demoModels, last, photo, start, type Rig } from './setup.ts';
+import type { Engine } from '../../src/engine/engine.ts';
+import { caller, collect, demoModels, last, photo, start, testEngine, type Rig } from './setup.ts';
 
 const astronaut = photo('astronaut.png');
 type Ask = { user: string; channel?: string };
@@ -55,17 +56,27 @@ async function userLimit(rig: Rig): Promise<void> {
 describe('commands: limits', { timeout: 300_000 }, () => {
   const dir = tempDir('limits');
   let models: string;
+  // The limits live in the commands layer: the in-memory rigs share one engine (one host).
+  let engine: Engine | undefined;
   const rigs: Rig[] = [];
-  const rig = async (env: Record<string, string>, url = 'memory'): Promise<Rig> => {
-    const r = await start(dir, models, url, { LIMITS_PER_CHANNEL_CONCURRENCY: '10', ...env });
+  const rig = async (env: Record<string, string>): Promise<Rig> => {
+    const r = await start(
+      dir,
+      models,
+      'memory',
+      { LIMITS_PER_CHANNEL_CONCURRENCY: '10', ...env },
+      engine,
+    );
     rigs.push(r);
     return r;
   };
   before(async () => {
     models = await demoModels(dir);
+    engine = await testEngine(models, 'memory');
   });
   after(async () => {
     for (const r of rigs) await r.close();
+    await engine?.close();
   });
 
   it('refuses a third queued job from one user with a retry time; others get through', async () => {

@@ -5,7 +5,7 @@ import { loadConfig, type Config } from '../../src/config.ts';
 import { createCommands, type Commands } from '../../src/commands/index.ts';
 import type { Caller, Reply } from '../../src/commands/types.ts';
 import { Engine, type EngineOptions } from '../../src/engine/engine.ts';
-import { writeDemoPacks } from '../../src/engine/pack/demo-packs.ts';
+import { installDemoPacks } from '../helpers/demo-packs.ts';
 import { FIXTURES } from '../helpers/packs.ts';
 
 export const PACK = 'demo-64';
@@ -30,42 +30,52 @@ export interface Rig {
 
 /** Writes the demo packs into `dir/models` (once per directory is enough). */
 export async function demoModels(dir: string): Promise<string> {
-  const models = join(dir, 'models');
-  await writeDemoPacks(models, 64);
-  return models;
+  return installDemoPacks(join(dir, 'models'), 64);
+}
+
+/** The engine {@link start} makes: no warm-up, no batching, `cacheUrl` for its latent cache. */
+export function testEngine(
+  models: string,
+  cacheUrl: string,
+  options: Partial<EngineOptions> = {},
+): Promise<Engine> {
+  return Engine.create({ modelsDir: models, cacheUrl, warmup: false, maxBatch: 1, ...options });
 }
 
 /**
  * Starts an engine and the commands over `models`, with `cacheUrl` for both the latent cache
  * and the job records, and `PASTICHE_*` overrides (e.g. `LIMITS_PER_USER_QUEUED: '2'`).
+ *
+ * `engine` is options for the rig's own engine, or an engine (from {@link testEngine}) to run the
+ * commands over instead, which `close` leaves running: rigs that differ only in their settings
+ * then share one inference host rather than each forking its own and loading the pack again.
  */
 export async function start(
   dir: string,
   models: string,
   cacheUrl: string,
   env: Record<string, string> = {},
-  engineOptions: Partial<EngineOptions> = {},
+  engine: Engine | Partial<EngineOptions> = {},
 ): Promise<Rig> {
   const prefixed = Object.fromEntries(Object.entries(env).map(([k, v]) => [`PASTICHE_${k}`, v]));
   const config = loadConfig({
     cwd: dir,
     env: { PASTICHE_MODELS_DIR: models, PASTICHE_CACHE_URL: cacheUrl, ...prefixed },
   });
-  const engine = await Engine.create({
-    modelsDir: models,
-    cacheUrl,
-    warmup: false,
-    maxBatch: 1,
-    ...engineOptions,
+  const shared = engine instanceof Engine;
+  const rigEngine = shared ? engine : await testEngine(models, cacheUrl, engine);
+  const commands = await createCommands({
+    engine: rigEngine,
+    config,
+    onError: (e) => console.error(e),
   });
-  const commands = await createCommands({ engine, config, onError: (e) => console.error(e) });
   return {
-    engine,
+    engine: rigEngine,
     commands,
     config,
     async close() {
       await commands.close();
-      await engine.close();
+      if (!shared) await rigEngine.close();
     },
   };
 }

@@ -14,6 +14,7 @@
  * - an interaction of a user-installed app (no guild install) allows 5 follow-ups (400 / 40094);
  * - 401, 403 and 429 answers are counted, as Discord counts them towards its invalid-request ban.
  *   The 3-second window of the first callback is not modelled.
+ * - what a bot sends stays within Discord's size limits (fake-limits.ts), else 400 / 50035.
  */
 import { EventEmitter, once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -32,6 +33,7 @@ import {
   type APIUser,
 } from 'discord.js';
 import { FakeGateway, guildCreate, type GatewayWorld } from './fake-gateway.ts';
+import { formBodyErrors } from './fake-limits.ts';
 
 /** What the invite asks for, plus Add Reactions: the app's permissions in a channel by default. */
 export const GUILD_PERMISSIONS =
@@ -613,6 +615,9 @@ export class FakeDiscord {
       const left = (this.#canned[cannedAt]!.times ?? 1) - 1;
       if (left > 0) this.#canned[cannedAt]!.times = left;
       else this.#canned.splice(cannedAt, 1);
+    } else if (formBodyErrors(recorded).length > 0) {
+      const errors = formBodyErrors(recorded);
+      answer = { status: 400, body: { code: 50035, message: 'Invalid Form Body', errors } };
     } else {
       const route = this.#routes.find(([m, re]) => m === recorded.method && re.test(path));
       answer = route

@@ -11,8 +11,9 @@ import sharp from 'sharp';
 import { startDiscord, type DiscordBot } from '../../src/bots/discord/index.ts';
 import { createCommands, type Commands } from '../../src/commands/index.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
-import { Engine } from '../../src/engine/engine.ts';
-import { writeDemoPacks } from '../../src/engine/pack/demo-packs.ts';
+import { Engine, type EngineApi } from '../../src/engine/engine.ts';
+import type { StylizeRequest } from '../../src/engine/request.ts';
+import { installDemoPacks } from '../helpers/demo-packs.ts';
 import { FIXTURES, tempDir } from '../helpers/packs.ts';
 import { FakeDiscord, snowflake, user, type RecordedRequest } from './fake-discord.ts';
 import { attachment } from './payloads.ts';
@@ -30,6 +31,8 @@ export interface Harness {
   commands: Commands;
   bot: DiscordBot;
   logs: string[];
+  /** Every request the command layer sent the engine, in order. */
+  submitted: StylizeRequest[];
   /** The users whose hourly quota the adapter gave back, in order. */
   refunds: string[];
   /** Stops the bot and starts a new one on the same stores, as a process restart would. */
@@ -40,8 +43,11 @@ export interface Harness {
   cdnPhoto(name: string): ReturnType<typeof attachment>;
 }
 
-/** Sets the harness up before the file's tests and tears it down after. */
-export function useHarness(): Harness {
+/**
+ * Sets the harness up before the file's tests and tears it down after. `perHour`: the hourly
+ * limit, for a file whose users run more than {@link PER_HOUR} pictures (a grid counts 4).
+ */
+export function useHarness({ perHour = PER_HOUR } = {}): Harness {
   const h = {} as Harness;
   // Hooks registered at the top level: inside `before`, they would run when it ends.
   const dir = tempDir('discord');
@@ -53,7 +59,7 @@ export function useHarness(): Harness {
     await engine?.close();
   });
   before(async () => {
-    await writeDemoPacks(join(dir, 'models'), 64);
+    await installDemoPacks(join(dir, 'models'), 64);
     h.config = loadConfig({
       cwd: dir,
       env: {
@@ -61,7 +67,7 @@ export function useHarness(): Harness {
         PASTICHE_MODELS_DEFAULT_STYLE: PACK,
         PASTICHE_CACHE_URL: `sqlite://${join(dir, 'cache.sqlite')}`,
         PASTICHE_DISCORD_CDN_HOSTS: '127.0.0.1',
-        PASTICHE_LIMITS_PER_USER_PER_HOUR: String(PER_HOUR),
+        PASTICHE_LIMITS_PER_USER_PER_HOUR: String(perHour),
         PASTICHE_ENGINE_WARMUP: 'false',
       },
     });
@@ -73,8 +79,18 @@ export function useHarness(): Harness {
     });
     // As startApp does: the inference host loads the pack before the first test's clock starts.
     await engine.preload(PACK);
+    h.submitted = [];
+    const real = engine;
+    const recording: EngineApi = {
+      submit: (request) => (h.submitted.push(request), real.submit(request)),
+      stylize: (request) => real.stylize(request),
+      styles: () => real.styles(),
+      forget: (userId) => real.forget(userId),
+      preload: (name) => real.preload(name),
+      close: () => real.close(),
+    };
     const commands = await createCommands({
-      engine,
+      engine: recording,
       config: h.config,
       onError: (e) => h.logs.push(String(e)),
     });
@@ -139,6 +155,24 @@ export async function assertResultImage(r: RecordedRequest): Promise<void> {
   assert.equal(meta.width, 64);
   assert.equal(meta.height, 64);
 }
+
+/** The request the engine was sent for `who`'s latest job. */
+export function lastRequest(h: Harness, who: APIUser): StylizeRequest {
+  const mine = h.submitted.filter((r) => r.userId === `discord:${who.id}`);
+  const last = mine.at(-1);
+  assert.ok(last, `no request of ${who.username}`);
+  return last;
+}
+
+/** The buttons of a crop result of a photo, in order: re-rolls, 🔀, delete, whole photo. */
+export const cropButtons = (jobId: string): string[] => [
+  `reroll:style:${jobId}`,
+  `reroll:structure:${jobId}`,
+  `reroll:color:${jobId}`,
+  `reroll:fuse:${jobId}`,
+  `delete:${jobId}`,
+  `whole:${jobId}`,
+];
 
 /** The job id in a result's buttons. */
 export function jobIdOf(r: RecordedRequest | APIMessage): string {

@@ -83,10 +83,41 @@ test(
       { name: 'preserve_color', type: Type.Boolean, required: false, autocomplete: undefined },
       { name: 'style_image', type: Type.Attachment, required: false, autocomplete: undefined },
       { name: 'size', type: Type.Integer, required: false, autocomplete: true },
+      { name: 'whole_photo', type: Type.Boolean, required: false, autocomplete: undefined },
+      { name: 'all_faces', type: Type.Boolean, required: false, autocomplete: undefined },
+      { name: 'preset', type: Type.String, required: false, autocomplete: undefined },
+      { name: 'truncation', type: Type.Number, required: false, autocomplete: undefined },
+      { name: 'reconstruct', type: Type.Boolean, required: false, autocomplete: undefined },
+      { name: 'encoder', type: Type.String, required: false, autocomplete: undefined },
     ]);
+    const choices = (name: string): unknown[] =>
+      (
+        commands[0]!.options!.find((o) => o.name === name) as { choices: { value: unknown }[] }
+      ).choices.map((c) => c.value);
+    assert.deepEqual(choices('preset'), ['full', 'colour-only', 'structure-only', 'gentle']);
+    assert.deepEqual(choices('encoder'), ['style', 'identity']);
+    const style = commands[1]!.options! as (APIApplicationCommandOption & {
+      options: APIApplicationCommandOption[];
+    })[];
     assert.deepEqual(
-      commands[1]!.options!.map((o) => o.name),
-      ['random', 'list', 'forget'],
+      style.map((o) => o.name),
+      ['random', 'blend', 'list', 'forget'],
+    );
+    assert.deepEqual(
+      style[1]!.options.map((o) => [o.name, 'required' in o && o.required]),
+      [
+        ['a', true],
+        ['b', true],
+        ['ratio', false],
+        ['strip', false],
+        ['photo', false],
+      ],
+    );
+    assert.ok(style[0]!.options.some((o) => o.name === 'count'));
+    // The fake applies Discord's limits on names, descriptions, options and text: all taken.
+    assert.deepEqual(
+      puts.map((r) => r.status),
+      [200, 200],
     );
   },
 );
@@ -115,3 +146,28 @@ test(
     });
   },
 );
+
+test('the fake refuses what Discord would: 26 options, a custom id of 101 characters', async () => {
+  const send = (method: string, path: string, body: unknown) =>
+    fetch(`${fake.api}/v10${path}`, {
+      method,
+      headers: { 'content-type': 'application/json', authorization: 'Bot t' },
+      body: JSON.stringify(body),
+    });
+  const options = Array.from({ length: 26 }, (_, k) => ({
+    name: `o${k}`,
+    description: 'd',
+    type: Type.Boolean,
+  }));
+  const commands = await send('PUT', `/applications/${fake.appId}/commands`, [
+    { name: 'many', description: 'd', type: ApplicationCommandType.ChatInput, options },
+  ]);
+  assert.equal(commands.status, 400);
+  const button = { type: 2, style: 2, label: 'x', custom_id: 'x'.repeat(101) };
+  const message = await send('POST', `/channels/${fake.channelId}/messages`, {
+    content: 'hi',
+    components: [{ type: 1, components: [button] }],
+  });
+  assert.equal(message.status, 400);
+  assert.equal(((await message.json()) as { code: number }).code, 50035);
+});

@@ -9,9 +9,9 @@ import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
 import { Engine, type StylizeResult } from '../../src/engine/engine.ts';
 import { NoFaceError, UserError, type UserErrorCode } from '../../src/engine/errors.ts';
-import { writeDemoPacks } from '../../src/engine/pack/demo-packs.ts';
 import type { StylizeRequest } from '../../src/engine/request.ts';
 import { pngHeaderOnly } from '../helpers/images.ts';
+import { installDemoPacks } from '../helpers/demo-packs.ts';
 import { FIXTURES, tempDir } from '../helpers/packs.ts';
 
 const photo = (name: string): Uint8Array =>
@@ -38,7 +38,7 @@ describe('engine', { timeout: 300_000 }, () => {
   });
 
   before(async () => {
-    await writeDemoPacks(models, 64);
+    await installDemoPacks(models, 64);
     engine = await Engine.create({ modelsDir: models, cacheUrl: 'memory' });
     await engine.preload(PACK);
   });
@@ -262,7 +262,7 @@ describe('engine', { timeout: 300_000 }, () => {
 describe('engine timeouts', () => {
   it('stops a job that runs too long and serves the next', async () => {
     const models = tempDir('timeout');
-    await writeDemoPacks(models, 64);
+    await installDemoPacks(models, 64);
     const engine = await Engine.create({ modelsDir: models, cacheUrl: 'memory', jobTimeoutMs: 1 });
     try {
       await assertUserError(
@@ -282,7 +282,7 @@ describe('engine timeouts', () => {
 describe('engine default encoder', () => {
   it('applies engine.encoder to requests that name none; without a W+ pack says so', async () => {
     const models = tempDir('identity');
-    await writeDemoPacks(models, 64, { wPlus: false });
+    await installDemoPacks(models, 64, { wPlus: false });
     const engine = await Engine.create({
       modelsDir: models,
       cacheUrl: 'memory',
@@ -301,7 +301,7 @@ describe('engine default encoder', () => {
       await assertUserError(ask(), 'no-identity-encoder');
       assert.equal((await ask({ encoder: 'style' })).encoder, 'style');
       // Installing the W+ pack later is enough: styles name their z+ encoder only.
-      await writeDemoPacks(models, 64, { wPlus: true });
+      await installDemoPacks(models, 64, { wPlus: true });
       assert.equal((await ask()).encoder, 'identity');
     } finally {
       await engine.close();

@@ -6,11 +6,12 @@ import assert from 'node:assert/strict';
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { demoEncoderName, writeDemoPacks } from '../../src/engine/pack/demo-packs.ts';
+import { demoEncoderName } from '../../src/engine/pack/demo-packs.ts';
 import { MANIFEST, wPlusEncoderName } from '../../src/engine/pack/manifest.ts';
 import { openPack } from '../../src/engine/pack/store.ts';
 import { packWeightBytes } from '../../src/engine/runtime/loaded.ts';
 import { ModelPool } from '../../src/engine/runtime/pool.ts';
+import { installDemoPacks } from '../helpers/demo-packs.ts';
 import { tempDir } from '../helpers/packs.ts';
 
 describe('model pool budget', { timeout: 300_000 }, () => {
@@ -20,7 +21,7 @@ describe('model pool budget', { timeout: 300_000 }, () => {
   let wPlusBytes: number;
 
   before(async () => {
-    await writeDemoPacks(models, 64, { wPlus: true });
+    await installDemoPacks(models, 64, { wPlus: true });
     // A second style: the same pack under another name.
     cpSync(join(models, 'demo-64'), join(models, 'demo-64b'), { recursive: true });
     const manifest = join(models, 'demo-64b', MANIFEST);

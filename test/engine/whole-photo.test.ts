@@ -10,9 +10,9 @@ import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
 import { Engine, type StylizeResult } from '../../src/engine/engine.ts';
 import { UserError } from '../../src/engine/errors.ts';
-import { writeDemoPacks } from '../../src/engine/pack/demo-packs.ts';
 import type { StyleChoice, StylizeRequest } from '../../src/engine/request.ts';
 import { parseStyleRef } from '../../src/engine/style-ref.ts';
+import { installDemoPacks } from '../helpers/demo-packs.ts';
 import { FIXTURES, tempDir } from '../helpers/packs.ts';
 
 const PACK = 'demo-64';
@@ -71,7 +71,7 @@ describe('whole photos, every face, fusion, references, grid', { timeout: 300_00
   });
 
   before(async () => {
-    await writeDemoPacks(models, 64);
+    await installDemoPacks(models, 64);
     engine = await Engine.create({ modelsDir: models, cacheUrl: 'memory' });
     await engine.preload(PACK);
   });

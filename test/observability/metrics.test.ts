@@ -128,7 +128,7 @@ describe('metrics after jobs', { timeout: 300_000 }, () => {
 
 describe('the app serves health endpoints', { timeout: 300_000 }, () => {
   const dir = tempDir('app-health');
-  it('/healthz at once, /readyz once the default pack is loaded, /metrics', async () => {
+  it('/healthz at once, /readyz once the default pack is loaded, /metrics; the playground port answers the same', async () => {
     const models = await demoModels(dir);
     const lines: string[] = [];
     const config = loadConfig({
@@ -160,6 +160,21 @@ describe('the app serves health endpoints', { timeout: 300_000 }, () => {
     });
     const metrics = await get(`${app.healthUrl}metrics`);
     assert.match(metrics.body, /^pastiche_inference_host_restarts 0$/m);
+
+    // The playground's port: the same `/healthz` and `/readyz`; `/metrics` only on the health
+    // port, which stays on loopback while the playground may be public.
+    const page = app.urls.playground!;
+    const pageReady = await get(`${page}readyz`);
+    assert.equal(pageReady.status, 200);
+    assert.deepEqual(JSON.parse(pageReady.body), JSON.parse(ready.body));
+    const live = JSON.parse((await get(`${app.healthUrl}healthz`)).body) as Record<string, unknown>;
+    const pageLive = JSON.parse((await get(`${page}healthz`)).body) as Record<string, unknown>;
+    assert.equal(live.ok, true);
+    assert.equal(live.state, 'ready', "the engine's state");
+    assert.deepEqual(Object.keys(pageLive).sort(), Object.keys(live).sort());
+    const pageMetrics = await get(`${page}metrics`);
+    assert.notEqual(pageMetrics.status, 200);
+    assert.doesNotMatch(pageMetrics.body, /pastiche_/);
     assert.match(lines.join(''), /"msg":"health: http:\/\/127\.0\.0\.1:\d+\/healthz/);
   });
 });

@@ -12,7 +12,7 @@ import type { Page } from 'playwright-core';
 import { startApp, type App } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
 import { UserError } from '../../src/engine/errors.ts';
-import { writeDemoPacks } from '../../src/engine/pack/demo-packs.ts';
+import { installDemoPacks } from '../helpers/demo-packs.ts';
 import { chromiumMissing, launchChromium, type Browser } from './chromium.ts';
 import { ALIGNMENT, testEnv } from './support.ts';
 
@@ -129,7 +129,7 @@ describe('playground in Chromium', () => {
     assert.equal(chromiumMissing, undefined, chromiumMissing);
     models = await mkdtemp(join(tmpdir(), 'pastiche-playground-'));
     // Installed beforehand, so the app finds a pack and never tries to download one.
-    await writeDemoPacks(models, 64);
+    await installDemoPacks(models, 64);
     const config = loadConfig({ env: await testEnv(models), cwd: models });
     app = await startApp({ config, log: (line) => log.push(line) });
     browser = await launchChromium();

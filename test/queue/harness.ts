@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { writeDemoPacks } from '../../src/engine/pack/demo-packs.ts';
+import { installDemoPacks } from '../helpers/demo-packs.ts';
 import { sideKeys } from '../../src/queue/protocol.ts';
 import { RemoteEngine } from '../../src/queue/remote-engine.ts';
 import type { QueueSettings } from '../../src/queue/settings.ts';
@@ -35,7 +35,7 @@ export async function loopback(
 ): Promise<Loopback> {
   const size = options.size ?? 64;
   const modelsDir = mkdtempSync(join(tmpdir(), 'pastiche-queue-'));
-  await writeDemoPacks(modelsDir, size);
+  await installDemoPacks(modelsDir, size);
   const settings: QueueSettings = {
     name: uniqueName('queue'),
     url: REDIS_URL,

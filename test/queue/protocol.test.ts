@@ -6,17 +6,22 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { StyleUsed, StylizeResult, Timings } from '../../src/engine/engine.ts';
-import { UserError } from '../../src/engine/errors.ts';
-import type { EncodedImage } from '../../src/engine/image/encode.ts';
-import type { FaceInfo } from '../../src/engine/photo.ts';
-import type { StylizeRequest } from '../../src/engine/request.ts';
+import {
+  type EncodedImage,
+  type StyleUsed,
+  type StylizeRequest,
+  type StylizeResult,
+  type Timings,
+  UserError,
+} from '../../src/engine/index.ts';
 import {
   decodeRequest,
   decodeResult,
   encodeRequest,
   encodeResult,
 } from '../../src/queue/protocol.ts';
+
+type FaceInfo = NonNullable<StylizeResult['face']>;
 
 /** As BullMQ stores job data and return values. */
 const throughRedis = <T>(value: T): unknown => JSON.parse(JSON.stringify(value));

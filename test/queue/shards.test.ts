@@ -18,7 +18,7 @@ import {
   SHARD_SCRIPT,
   shardConfig,
   shardPlan,
-} from '../../src/bots/discord/shards.ts';
+} from '../../src/cli/shards.ts';
 import { registerDiscord } from '../../src/cli/discord.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { REDIS_URL } from '../helpers/redis.ts';

@@ -8,7 +8,7 @@ import {
   type BatchRunner,
   type JobHandle,
   type SchedulerOptions,
-} from '../../src/engine/scheduler.ts';
+} from '../../src/engine/scheduler/index.ts';
 
 function deferred<T = void>(): { promise: Promise<T>; resolve: (value: T) => void } {
   let resolve!: (value: T) => void;
@@ -240,11 +240,13 @@ describe('Scheduler: cancellation and timeout', () => {
   });
 
   it('does not count queue time against the timeout', async (t) => {
+    // Before the blocker starts: its timeout timer must be a fake one too, or the fake
+    // clearTimeout cannot clear it and the real one keeps the process alive for the default 120 s.
+    t.mock.timers.enable({ apis: ['setTimeout'] });
     const { scheduler, block } = lane();
     const gate = await block();
     // Twice the timeout passes on a fake clock while the job waits: a timer started at submit
     // would fire.
-    t.mock.timers.enable({ apis: ['setTimeout'] });
     const quick = scheduler.submit({ userId: 'a', timeoutMs: 40, run: async () => 'ok' });
     t.mock.timers.tick(80);
     assert.equal(scheduler.stats().queued, 1, 'still waiting, not timed out');

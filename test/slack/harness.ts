@@ -12,7 +12,7 @@ import { EventEmitter } from 'node:events';
 import { Engine, type EngineApi, type StylizeResult } from '../../src/engine/engine.ts';
 import { UserError } from '../../src/engine/errors.ts';
 import type { JobEvents, JobHandle } from '../../src/engine/scheduler/types.ts';
-import { writeDemoPacks } from '../../src/engine/pack/demo-packs.ts';
+import { installDemoPacks } from '../helpers/demo-packs.ts';
 import { FIXTURES } from '../helpers/packs.ts';
 import { FakeSlack } from './fake-slack.ts';
 import { postSigned, type Signing } from './signed.ts';
@@ -51,7 +51,7 @@ export class Harness {
    */
   static async start(dir: string, { statusIntervalMs = 0 } = {}): Promise<Harness> {
     const models = join(dir, 'models');
-    await writeDemoPacks(models, 64);
+    await installDemoPacks(models, 64);
     const config = loadConfig({
       cwd: dir,
       env: {

@@ -1,10 +1,10 @@
 /**
- * Autocomplete for `style` and `exemplar`, from the installed packs in memory: Discord wants the
- * answer within 3 s and it cannot be deferred, so no I/O here.
+ * Autocomplete for `style`, `exemplar`, `size` and a blend's `a` and `b`, from the installed packs
+ * in memory: Discord wants the answer within 3 s and it cannot be deferred, so no I/O here.
  */
 import type { ApplicationCommandOptionChoiceData, AutocompleteInteraction } from 'discord.js';
 import type { StyleInfo } from '../../commands/index.ts';
-import { allowedSizes } from '../../engine/request.ts';
+import { allowedSizes } from '../../engine/index.ts';
 import { OPTIONS } from './definitions.ts';
 
 /** Discord shows at most 25 choices of at most 100 characters. */
@@ -38,6 +38,30 @@ function styleChoices(styles: readonly StyleInfo[], query: string): Choice[] {
     });
 }
 
+/**
+ * Style references once the text has a colon: `pack:` lists `pack:random` and the pack's
+ * exemplars as `pack:<id>`; anything else (a fused style, `result:<id>`) is offered as typed.
+ * Discord takes any text an autocomplete option is given, so a long reference still works.
+ */
+function referenceChoices(styles: readonly StyleInfo[], query: string): Choice[] {
+  const text = query.trim();
+  const colon = text.indexOf(':');
+  const pack = styles.find((s) => s.name === text.slice(0, colon));
+  const asTyped: Choice[] = text.length <= 100 ? [{ name: text, value: text }] : [];
+  const rest = text.slice(colon + 1);
+  if (!pack || /[:+@]/.test(rest)) return asTyped;
+  const refs = exemplarChoices(pack, rest)
+    .filter((c) => c.value !== 'random' || pack.hasSampler)
+    .map((c) => ({
+      name: clip(
+        c.value === 'random' ? `${pack.name}:random (new sampled style)` : `${pack.name}:${c.name}`,
+      ),
+      value: `${pack.name}:${c.value}`,
+    }))
+    .filter((c) => c.value.length <= 100);
+  return refs.some((c) => c.value === text) || !rest ? refs : [...asTyped, ...refs];
+}
+
 /** Exemplars whose id starts with, or whose name contains, the query; "random" first. */
 function exemplarChoices(pack: StyleInfo, query: string): Choice[] {
   const q = query.trim().toLowerCase();
@@ -60,7 +84,15 @@ export async function answerAutocomplete(
   const focused = interaction.options.getFocused(true);
   let choices: Choice[] = [];
   if (focused.name === OPTIONS.style) {
-    choices = styleChoices(styles, focused.value);
+    choices = focused.value.includes(':')
+      ? referenceChoices(styles, focused.value)
+      : styleChoices(styles, focused.value);
+  } else if (focused.name === OPTIONS.a || focused.name === OPTIONS.b) {
+    // A bare id or name is an exemplar of the default style, as the command reads it.
+    const pack = packOf(styles, null, defaultStyle);
+    const query =
+      focused.value.includes(':') || !pack ? focused.value : `${pack.name}:${focused.value}`;
+    choices = referenceChoices(styles, query);
   } else if (focused.name === OPTIONS.exemplar) {
     const pack = packOf(styles, interaction.options.getString(OPTIONS.style), defaultStyle);
     choices = pack ? exemplarChoices(pack, focused.value) : [];

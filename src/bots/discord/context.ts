@@ -3,6 +3,7 @@ import type { BaseInteraction, Channel, PartialUser, User } from 'discord.js';
 import { errorReply, type Caller, type Commands, type Reply } from '../../commands/index.ts';
 import type { Config } from '../../config.ts';
 import type { DownloadPolicy } from './download.ts';
+import type { MessageRef } from './ids.ts';
 import {
   botPermissionsIn,
   missingNames,
@@ -54,6 +55,8 @@ export function jobView(
     channel: () => Channel | null;
     /** Whose avatar the result shows, when not the caller's: they may delete it. */
     subject?: string;
+    /** The message the photo came from, where there is one to fetch again. */
+    photoSource?: MessageRef;
   },
 ): JobView {
   const end = async (jobId: string | undefined): Promise<void> => {
@@ -67,6 +70,7 @@ export function jobView(
       if (where.subject) await deps.results.rememberSubject(messageId, where.subject);
     },
     onStop: end,
+    ...(where.photoSource && { photoSource: where.photoSource }),
     async onDenied(jobId, error) {
       await end(jobId);
       if (error instanceof MissingPermissionError) return missingText(error.missing);

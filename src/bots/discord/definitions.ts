@@ -14,11 +14,13 @@ import {
   type SlashCommandNumberOption,
   type SlashCommandStringOption,
 } from 'discord.js';
+import { encoderChoice, WEIGHT_PRESETS, type WeightPreset } from '../../engine/index.ts';
 
 export const NAMES = {
   stylize: 'stylize',
   style: 'style',
   random: 'random',
+  blend: 'blend',
   list: 'list',
   forget: 'forget',
   help: 'help',
@@ -36,6 +38,17 @@ export const OPTIONS = {
   preserveColor: 'preserve_color',
   styleImage: 'style_image',
   size: 'size',
+  wholePhoto: 'whole_photo',
+  allFaces: 'all_faces',
+  preset: 'preset',
+  truncation: 'truncation',
+  reconstruct: 'reconstruct',
+  encoder: 'encoder',
+  a: 'a',
+  b: 'b',
+  ratio: 'ratio',
+  strip: 'strip',
+  count: 'count',
   page: 'page',
   avatars: 'avatars',
 } as const;
@@ -66,6 +79,34 @@ const photo = (o: SlashCommandAttachmentOption, required: boolean): SlashCommand
 const style = (o: SlashCommandStringOption): SlashCommandStringOption =>
   o.setName(OPTIONS.style).setDescription('The style pack').setAutocomplete(true);
 
+/** A style a result printed (`cartoon:26`, `cartoon:random:1a:2b`, `result:<id>`), or a pack. */
+const styleRef = (o: SlashCommandStringOption): SlashCommandStringOption =>
+  o
+    .setName(OPTIONS.style)
+    .setDescription('A style pack, or a style a result printed: cartoon:26, result:<id>…')
+    .setAutocomplete(true);
+
+/** A side of a blend: an exemplar id of the default style, or any style reference. */
+const blendSide =
+  (name: string, what: string) =>
+  (o: SlashCommandStringOption): SlashCommandStringOption =>
+    o
+      .setName(name)
+      .setDescription(`${what}: an exemplar (cartoon:26) or a style a result printed`)
+      .setRequired(true)
+      .setAutocomplete(true);
+
+/** Each preset with what it does, as Discord shows a choice (≤ 100 characters). */
+const PRESET_CHOICES = (Object.keys(WEIGHT_PRESETS) as WeightPreset[]).map((value) => ({
+  name: `${value}: ${WEIGHT_PRESETS[value].description}`.slice(0, 100),
+  value,
+}));
+
+const ENCODER_WORDS: Record<(typeof encoderChoice.options)[number], string> = {
+  identity: 'identity: keeps more of your face (W+)',
+  style: 'style: the original encoder',
+};
+
 const weight =
   (name: string, what: string) =>
   (o: SlashCommandNumberOption): SlashCommandNumberOption =>
@@ -83,7 +124,7 @@ export function commandDefinitions(): RESTPutAPIApplicationCommandsJSONBody {
     .setIntegrationTypes(INTEGRATION_TYPES)
     .setContexts(CONTEXTS)
     .addAttachmentOption((o) => photo(o, false))
-    .addStringOption(style)
+    .addStringOption(styleRef)
     .addStringOption((o) =>
       o
         .setName(OPTIONS.exemplar)
@@ -103,10 +144,42 @@ export function commandDefinitions(): RESTPutAPIApplicationCommandsJSONBody {
         .setName(OPTIONS.size)
         .setDescription("Output size in pixels (default: the style's own)")
         .setAutocomplete(true),
+    )
+    .addBooleanOption((o) =>
+      o.setName(OPTIONS.wholePhoto).setDescription('Paste the portrait back into the whole photo'),
+    )
+    .addBooleanOption((o) =>
+      o.setName(OPTIONS.allFaces).setDescription('Every face of a group photo, in the whole photo'),
+    )
+    .addStringOption((o) =>
+      o
+        .setName(OPTIONS.preset)
+        .setDescription('Named weights (instead of structure and color)')
+        .addChoices(...PRESET_CHOICES),
+    )
+    .addNumberOption((o) =>
+      o
+        .setName(OPTIONS.truncation)
+        .setDescription('Closer to the average face (0) or to yours (1)')
+        .setMinValue(0)
+        .setMaxValue(1),
+    )
+    .addBooleanOption((o) =>
+      o
+        .setName(OPTIONS.reconstruct)
+        .setDescription('Your face as the model captured it, without any style'),
+    )
+    .addStringOption((o) =>
+      o
+        .setName(OPTIONS.encoder)
+        .setDescription('Which encoder reads your face')
+        .addChoices(
+          ...encoderChoice.options.map((value) => ({ name: ENCODER_WORDS[value], value })),
+        ),
     );
   const styleGroup = new SlashCommandBuilder()
     .setName(NAMES.style)
-    .setDescription('Random styles, the style list, and forgetting your photos')
+    .setDescription('Random styles, fusing two, the style list, and forgetting your photos')
     .setIntegrationTypes(INTEGRATION_TYPES)
     .setContexts(CONTEXTS)
     .addSubcommand((s) =>
@@ -114,7 +187,31 @@ export function commandDefinitions(): RESTPutAPIApplicationCommandsJSONBody {
         .setName(NAMES.random)
         .setDescription('A random style on your photo, or a random portrait')
         .addAttachmentOption((o) => photo(o, false))
-        .addStringOption(style),
+        .addStringOption(style)
+        .addIntegerOption((o) =>
+          o
+            .setName(OPTIONS.count)
+            .setDescription('4: a 2×2 grid of random styles, with buttons to keep one')
+            .addChoices({ name: '1', value: 1 }, { name: '4 (a 2×2 grid)', value: 4 }),
+        ),
+    )
+    .addSubcommand((s) =>
+      s
+        .setName(NAMES.blend)
+        .setDescription('Two styles fused on your photo')
+        .addStringOption(blendSide(OPTIONS.a, 'The first style'))
+        .addStringOption(blendSide(OPTIONS.b, 'The second style'))
+        .addNumberOption((o) =>
+          o
+            .setName(OPTIONS.ratio)
+            .setDescription('0 is all a, 1 is all b (default 0.5)')
+            .setMinValue(0)
+            .setMaxValue(1),
+        )
+        .addBooleanOption((o) =>
+          o.setName(OPTIONS.strip).setDescription('Six steps from a to b in one picture'),
+        )
+        .addAttachmentOption((o) => photo(o, false)),
     )
     .addSubcommand((s) =>
       s

@@ -3,7 +3,7 @@
  * streaming, never written to disk. Whether the bytes are an image is the engine's decode's call
  * (magic bytes), so it is checked in one place for every platform.
  */
-import { PasticheError, UserError } from '../../engine/errors.ts';
+import { PasticheError, UserError } from '../../engine/index.ts';
 
 /** Where a photo is, with the size Discord reported (an attachment has one; an avatar not). */
 export interface PhotoSource {

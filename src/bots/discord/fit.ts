@@ -3,8 +3,7 @@
  * real one). The engine's JPEGs are far under it, so this rarely runs: when a result is too
  * large, it is re-encoded as a smaller JPEG with the engine's own image code.
  */
-import { decodeImage } from '../../engine/image/decode.ts';
-import { encodeImage, type EncodedImage } from '../../engine/image/encode.ts';
+import { decodeImage, type EncodedImage, encodeImage } from '../../engine/index.ts';
 
 /** Quality first (invisible at 80), then the side: each step roughly halves the bytes. */
 const STEPS: readonly { scale: number; quality: number }[] = [

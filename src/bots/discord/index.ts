@@ -12,11 +12,13 @@ import {
   GatewayIntentBits,
   MessageFlags,
   Partials,
+  Status,
   type GatewayDispatchPayload,
   type Interaction,
 } from 'discord.js';
 import type { Commands } from '../../commands/index.ts';
 import type { Config } from '../../config.ts';
+import type { AdapterSpec } from '../adapter.ts';
 import type { Deps } from './context.ts';
 import { onInteraction } from './interactions.ts';
 import { ReactionHandler } from './reactions.ts';
@@ -172,3 +174,26 @@ async function restarting(interaction: Interaction): Promise<void> {
   const content = "I'm restarting. Try again in a minute.";
   await interaction.reply({ content, flags: MessageFlags.Ephemeral });
 }
+
+/** Discord as an {@link AdapterSpec}: on when `DISCORD_TOKEN` is set. */
+export const discordAdapter: AdapterSpec = {
+  name: 'discord',
+  enabled: (config) => config.secrets.discordToken !== undefined,
+  async start({ config, commands, log, logger }) {
+    const bot = await startDiscord({
+      logger,
+      commands,
+      config,
+      token: config.secrets.discordToken!,
+      ...(config.secrets.discordAppId !== undefined && { appId: config.secrets.discordAppId }),
+      log,
+    });
+    return {
+      name: 'discord',
+      // A gateway connection being resumed is not ready; discord.js reconnects it.
+      ready: () => bot.client.ws.status === Status.Ready,
+      stop: () => bot.stop(),
+      close: () => bot.close(),
+    };
+  },
+};

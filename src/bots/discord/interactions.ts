@@ -10,11 +10,12 @@ import {
   type ChatInputCommandInteraction,
   type Interaction,
 } from 'discord.js';
-import type { ReplySink } from '../../commands/index.ts';
+import type { ReplySink, StylizeInput } from '../../commands/index.ts';
+import type { EncoderChoice, WeightPreset } from '../../engine/index.ts';
 import { answerAutocomplete } from './autocomplete.ts';
 import { interactionCaller, jobView, type Deps } from './context.ts';
 import { NAMES, OPTIONS } from './definitions.ts';
-import { parseButtonId } from './ids.ts';
+import { parseButtonId, type MessageRef } from './ids.ts';
 import {
   publicJob,
   replyPrivately,
@@ -25,6 +26,7 @@ import {
 } from './photos.ts';
 import { permissionRefusal } from './permissions.ts';
 import { InteractionSurface } from './surface.ts';
+import { wholePhotoButton } from './whole-photo.ts';
 
 export async function onInteraction(interaction: Interaction, deps: Deps): Promise<void> {
   if (interaction.isAutocomplete()) {
@@ -55,13 +57,22 @@ async function onSlash(i: ChatInputCommandInteraction, deps: Deps): Promise<void
     // `style:` takes a pack name, or a style reference a result printed (`cartoon:26`, …).
     const reference = pack?.includes(':') ? pack : undefined;
     const size = i.options.getInteger(OPTIONS.size) ?? undefined;
-    const input = {
+    const preset = i.options.getString(OPTIONS.preset);
+    const encoder = i.options.getString(OPTIONS.encoder);
+    const input: StylizeInput = {
       ...(reference ? { style: reference } : { pack }),
       exemplar: exemplar && /^\d+$/.test(exemplar) ? Number(exemplar) : exemplar,
       structure: i.options.getNumber(OPTIONS.structure) ?? undefined,
       color: i.options.getNumber(OPTIONS.color) ?? undefined,
       preserveColor: i.options.getBoolean(OPTIONS.preserveColor) ?? undefined,
       size,
+      wholePhoto: i.options.getBoolean(OPTIONS.wholePhoto) ?? undefined,
+      allFaces: i.options.getBoolean(OPTIONS.allFaces) ?? undefined,
+      // Discord offers only the choices; any other value is refused by the engine's check.
+      preset: (preset ?? undefined) as WeightPreset | undefined,
+      truncation: i.options.getNumber(OPTIONS.truncation) ?? undefined,
+      reconstruct: i.options.getBoolean(OPTIONS.reconstruct) ?? undefined,
+      encoder: (encoder ?? undefined) as EncoderChoice | undefined,
     };
     // No photo: the command uses the caller's last one (the check says if there is none).
     const sources = {
@@ -98,15 +109,31 @@ async function onSlash(i: ChatInputCommandInteraction, deps: Deps): Promise<void
   }
   if (i.commandName !== NAMES.style) return;
   switch (i.options.getSubcommand()) {
-    case NAMES.random:
+    case NAMES.random: {
+      const count = i.options.getInteger(OPTIONS.count) ?? undefined;
       await withPhotos(
         i,
         deps,
         { photo: sourceOf(i.options.getAttachment(OPTIONS.photo)) },
         { command: 'styleRandom', pack },
-        (p, sink) => commands.styleRandom(caller, { photo: p.photo, pack }, sink),
+        (p, sink) => commands.styleRandom(caller, { photo: p.photo, pack, count }, sink),
       );
       return;
+    }
+    case NAMES.blend: {
+      const photo = sourceOf(i.options.getAttachment(OPTIONS.photo));
+      const input = {
+        a: i.options.getString(OPTIONS.a, true),
+        b: i.options.getString(OPTIONS.b, true),
+        ratio: i.options.getNumber(OPTIONS.ratio) ?? undefined,
+        strip: i.options.getBoolean(OPTIONS.strip) ?? undefined,
+      };
+      // Like a stylize: limits and a photo to use; the styles are checked when it runs.
+      await withPhotos(i, deps, { photo }, { command: 'stylize', photo: !!photo }, (p, sink) =>
+        commands.styleBlend(caller, { ...input, photo: p.photo }, sink),
+      );
+      return;
+    }
     case NAMES.list: {
       const page = i.options.getInteger(OPTIONS.page) ?? undefined;
       const list = (sink: ReplySink): Promise<void> =>
@@ -167,11 +194,26 @@ async function onButton(i: ButtonInteraction, deps: Deps): Promise<void> {
     case 'reroll': {
       // A new public message under the result: the old result stays, as in a gallery.
       const input = { jobId, mode: action.mode };
-      await publicJob(i, deps, { command: 'reroll', ...input }, (sink) =>
-        commands.reroll(caller, input, sink),
+      const photoSource = sourceOfResult(i);
+      await publicJob(
+        i,
+        deps,
+        { command: 'reroll', ...input },
+        (sink) => commands.reroll(caller, input, sink),
+        photoSource ? { photoSource } : {},
       );
       return;
     }
+    case 'pick': {
+      const input = { jobId, tile: action.tile };
+      await publicJob(i, deps, { command: 'pick', ...input }, (sink) =>
+        commands.pick(caller, input, sink),
+      );
+      return;
+    }
+    case 'whole':
+      await wholePhotoButton(i, deps, jobId, action.source);
+      return;
     case 'cancel':
       await privately(i, deps, (sink) => commands.cancel(caller, { jobId }, sink));
       return;
@@ -196,4 +238,16 @@ async function onButton(i: ButtonInteraction, deps: Deps): Promise<void> {
         }),
       );
   }
+}
+
+/** The photo's source message a result's whole-photo button names: its re-rolls keep it. */
+function sourceOfResult(i: ButtonInteraction): MessageRef | undefined {
+  for (const row of i.message.components) {
+    if (!('components' in row)) continue;
+    for (const c of row.components) {
+      const action = 'customId' in c && c.customId ? parseButtonId(c.customId) : undefined;
+      if (action?.kind === 'whole' && action.source) return action.source;
+    }
+  }
+  return undefined;
 }

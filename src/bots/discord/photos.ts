@@ -12,9 +12,10 @@ import {
   type RepliableInteraction,
   type User,
 } from 'discord.js';
-import type { Precheck, ReplySink } from '../../commands/index.ts';
+import type { Precheck, Reply, ReplySink } from '../../commands/index.ts';
 import { errorOf, interactionCaller, jobView, type Deps } from './context.ts';
 import { checkSource, downloadPhoto, IntakeError, type PhotoSource } from './download.ts';
+import type { MessageRef } from './ids.ts';
 import { permissionRefusal } from './permissions.ts';
 import { canPostInChannel, InteractionSurface, TOKEN_LIFETIME_MS } from './surface.ts';
 
@@ -28,6 +29,14 @@ const STOPPED_TEXT =
   "✖️ That took too long: Discord lets me answer a command here for 15 minutes only. It didn't count towards your hourly limit; try again when the queue is shorter.";
 
 type Photos<K extends string> = Partial<Record<K, Uint8Array>>;
+
+/** How a job's reply is set up: whose avatar it shows, where its photo came from. */
+export interface JobOptions {
+  subject?: string;
+  photoSource?: MessageRef;
+  /** Words for a refusal, where Discord can say more than the command layer (what to run). */
+  explain?: (refusal: Extract<Reply, { kind: 'error' }>) => string;
+}
 
 export const sourceOf = (a: Attachment | null): PhotoSource | undefined =>
   a ? { url: a.url, size: a.size } : undefined;
@@ -48,10 +57,12 @@ export async function refusalOf(
   interaction: RepliableInteraction,
   deps: Deps,
   check: Precheck,
+  explain: JobOptions['explain'] = (refusal) => refusal.text,
 ): Promise<string | undefined> {
   const denied = permissionRefusal(interaction, canPostInChannel(interaction));
   if (denied) return denied;
-  return (await deps.commands.check(interactionCaller(interaction), check))?.text;
+  const refusal = await deps.commands.check(interactionCaller(interaction), check);
+  return refusal && explain(refusal);
 }
 
 /**
@@ -64,7 +75,7 @@ export async function withPhotos<K extends string>(
   sources: Partial<Record<K, PhotoSource>>,
   check: Precheck,
   run: (photos: Photos<K>, sink: ReplySink) => Promise<void>,
-  o: { subject?: string } = {},
+  o: JobOptions = {},
 ): Promise<void> {
   const entries = Object.entries(sources) as [K, PhotoSource | undefined][];
   for (const [, source] of entries) {
@@ -90,15 +101,15 @@ export async function publicJob(
   deps: Deps,
   check: Precheck,
   run: (sink: ReplySink) => Promise<void>,
-  o: { subject?: string } = {},
+  { explain, ...where }: JobOptions = {},
 ): Promise<void> {
-  const refusal = await refusalOf(interaction, deps, check);
+  const refusal = await refusalOf(interaction, deps, check, explain);
   if (refusal) return replyPrivately(interaction, refusal);
   await interaction.deferReply();
   const view = jobView(new InteractionSurface(interaction, deps.log), deps, {
     caller: interactionCaller(interaction),
     channel: () => interaction.channel,
-    ...o,
+    ...where,
   });
   let timer: NodeJS.Timeout | undefined;
   if (!canPostInChannel(interaction)) {
@@ -118,7 +129,7 @@ export async function publicJob(
 const IMAGE_NAME = /\.(jpe?g|png|webp|gif|avif|heic|heif)$/i;
 
 /** The first image of a message: an attachment, else an embed's image (Discord's media proxy). */
-function photoInMessage(message: Message): PhotoSource | undefined {
+export function photoInMessage(message: Message): PhotoSource | undefined {
   const attachment = message.attachments.find(
     (a) => a.contentType?.startsWith('image/') || IMAGE_NAME.test(a.name),
   );
@@ -141,8 +152,15 @@ export async function stylizeMessagePhoto(
   if (!photo)
     return replyPrivately(interaction, new IntakeError('no-photo-in-message').userMessage);
   const caller = interactionCaller(interaction);
-  await withPhotos(interaction, deps, { photo }, { command: 'stylize', photo: true }, (p, sink) =>
-    deps.commands.stylize(caller, { photo: p.photo }, sink),
+  // The message stays in the channel: the whole-photo button can fetch its photo again.
+  const photoSource = { channelId: message.channelId, messageId: message.id };
+  await withPhotos(
+    interaction,
+    deps,
+    { photo },
+    { command: 'stylize', photo: true },
+    (p, sink) => deps.commands.stylize(caller, { photo: p.photo }, sink),
+    { photoSource },
   );
 }
 

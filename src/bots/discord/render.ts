@@ -13,8 +13,8 @@ import {
   type APIEmbed,
 } from 'discord.js';
 import type { Reply } from '../../commands/index.ts';
-import type { EncodedImage } from '../../engine/image/encode.ts';
-import { buttonId, type ButtonAction } from './ids.ts';
+import type { EncodedImage } from '../../engine/index.ts';
+import { buttonId, type ButtonAction, type MessageRef } from './ids.ts';
 
 /** A whole message: every field set, so an edit replaces what the message showed before. */
 export interface Outgoing {
@@ -67,26 +67,57 @@ export function statusMessage(reply: Of<'status'>): Outgoing {
   };
 }
 
-/** `image` is the reply's, possibly re-encoded to fit the upload limit. */
-export function resultMessage(reply: Of<'result'>, image: EncodedImage): Outgoing {
-  const { jobId } = reply;
+/** Discord allows 5 buttons to a row. */
+const ROW_MAX = 5;
+
+/**
+ * `image` is the reply's, possibly re-encoded to fit the upload limit. `source`: the message the
+ * photo came from, for the whole-photo button to fetch it again.
+ */
+export function resultMessage(
+  reply: Of<'result'>,
+  image: EncodedImage,
+  source?: MessageRef,
+): Outgoing {
+  const { jobId, params } = reply;
   const name = `pastiche-${jobId}.${EXTENSIONS[image.format]}`;
-  return {
-    ...textMessage(reply.text),
-    files: [new AttachmentBuilder(Buffer.from(image.bytes), { name })],
-    components: [
+  const remove = {
+    action: { kind: 'delete', jobId },
+    emoji: '🗑️',
+    label: 'Delete',
+    style: ButtonStyle.Danger,
+  } as const;
+  let components: Outgoing['components'];
+  if (params.tiles) {
+    // A grid or strip: keep one of its pictures at full size.
+    const keep = Array.from({ length: params.tiles }, (_, k) => ({
+      action: { kind: 'pick', tile: k + 1, jobId } as const,
+      emoji: '🔍',
+      label: String(k + 1),
+    }));
+    components = [];
+    for (let k = 0; k < keep.length; k += ROW_MAX) components.push(row(keep.slice(k, k + ROW_MAX)));
+    components.push(row([remove]));
+  } else {
+    components = [
       row([
         { action: { kind: 'reroll', mode: 'style', jobId }, emoji: '🎲', label: 'New style' },
         { action: { kind: 'reroll', mode: 'structure', jobId }, emoji: '🧬', label: 'Structure' },
         { action: { kind: 'reroll', mode: 'color', jobId }, emoji: '🎨', label: 'Colour' },
-        {
-          action: { kind: 'delete', jobId },
-          emoji: '🗑️',
-          label: 'Delete',
-          style: ButtonStyle.Danger,
-        },
+        { action: { kind: 'reroll', mode: 'fuse', jobId }, emoji: '🔀', label: 'Fuse' },
+        remove,
       ]),
-    ],
+    ];
+    // A crop of a photo can become the whole photo; a pasted one or a random face cannot.
+    if (params.faces === undefined && !params.randomFace) {
+      const whole = { kind: 'whole', jobId, ...(source && { source }) } as const;
+      components.push(row([{ action: whole, emoji: '🖼️', label: 'Whole photo' }]));
+    }
+  }
+  return {
+    ...textMessage(reply.text),
+    files: [new AttachmentBuilder(Buffer.from(image.bytes), { name })],
+    components,
   };
 }
 

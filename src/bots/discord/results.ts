@@ -4,7 +4,7 @@
  * it, the little the adapter keeps of its own: whose avatar a result shows (they may delete it)
  * and each server's settings.
  */
-import { openStore } from '../../engine/cache/stores.ts';
+import { openKv } from '../../stores/kv.ts';
 
 export interface ResultIndex {
   remember(messageId: string, jobId: string): Promise<void>;
@@ -22,8 +22,6 @@ export interface ResultIndex {
 const key = (messageId: string): string => `message:${messageId}`;
 const subjectKey = (messageId: string): string => `subject:${messageId}`;
 const avatarsKey = (guildId: string): string => `guild:${guildId}:avatars`;
-const text = new TextEncoder();
-const untext = new TextDecoder();
 
 /**
  * @example
@@ -38,39 +36,26 @@ export async function openResultIndex(options: {
   ttlMs: number;
   onError: (error: unknown) => void;
 }): Promise<ResultIndex> {
-  const { keyv, close } = await openStore({
+  const kv = await openKv({
     url: options.url,
-    namespace: `${options.keyPrefix}:discord`,
-    connectTimeoutMs: 5000,
+    keyPrefix: options.keyPrefix,
+    area: 'discord',
     onError: options.onError,
   });
   return {
-    async remember(messageId, jobId) {
-      await keyv.set(key(messageId), text.encode(jobId), options.ttlMs);
-    },
-    async jobOf(messageId) {
-      const bytes = await keyv.get(key(messageId));
-      return bytes && untext.decode(bytes);
-    },
+    remember: (messageId, jobId) => kv.setText(key(messageId), jobId, options.ttlMs),
+    jobOf: (messageId) => kv.text(key(messageId)),
     async forget(messageId) {
-      await keyv.delete(key(messageId));
-      await keyv.delete(subjectKey(messageId));
+      await kv.delete(key(messageId));
+      await kv.delete(subjectKey(messageId));
     },
-    async rememberSubject(messageId, userId) {
-      await keyv.set(subjectKey(messageId), text.encode(userId), options.ttlMs);
-    },
-    async subjectOf(messageId) {
-      const bytes = await keyv.get(subjectKey(messageId));
-      return bytes && untext.decode(bytes);
-    },
-    async avatarsAllowed(guildId) {
-      const bytes = await keyv.get(avatarsKey(guildId));
-      return bytes !== undefined && untext.decode(bytes) === 'on';
-    },
-    async setAvatarsAllowed(guildId, allowed) {
-      // A setting, not a cache entry: kept until changed.
-      await keyv.set(avatarsKey(guildId), text.encode(allowed ? 'on' : 'off'));
-    },
-    close,
+    rememberSubject: (messageId, userId) =>
+      kv.setText(subjectKey(messageId), userId, options.ttlMs),
+    subjectOf: (messageId) => kv.text(subjectKey(messageId)),
+    avatarsAllowed: async (guildId) => (await kv.text(avatarsKey(guildId))) === 'on',
+    // A setting, not a cache entry: kept until changed.
+    setAvatarsAllowed: (guildId, allowed) =>
+      kv.setText(avatarsKey(guildId), allowed ? 'on' : 'off'),
+    close: () => kv.close(),
   };
 }

@@ -7,6 +7,7 @@ import type { Reply, ReplySink } from '../../commands/index.ts';
 import { fitImage } from './fit.ts';
 import { isPermissionError } from './permissions.ts';
 import { infoMessage, resultMessage, statusMessage, textMessage } from './render.ts';
+import type { MessageRef } from './ids.ts';
 import type { Surface } from './surface.ts';
 
 /** Discord asks bots to edit a progress message about once a second at most. */
@@ -22,6 +23,8 @@ export interface ViewOptions {
   onDenied?: (jobId: string | undefined, error: unknown) => Promise<string>;
   /** Ends the job (when it was stopped from outside: see {@link JobView.stop}). */
   onStop?: (jobId: string | undefined) => Promise<void>;
+  /** The message the photo came from, for the result's whole-photo button. */
+  photoSource?: MessageRef;
   log: (line: string) => void;
 }
 
@@ -117,7 +120,7 @@ export class JobView {
     switch (reply.kind) {
       case 'result': {
         const image = await fitImage(reply.image, surface.uploadLimit);
-        const message = resultMessage(reply, image);
+        const message = resultMessage(reply, image, this.o.photoSource);
         const id = first ? await surface.show(message) : await surface.add(message);
         if (id) await this.o.onResult?.(id, reply.jobId);
         return;

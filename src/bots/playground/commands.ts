@@ -5,9 +5,8 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Commands, StyleBlendInput, StylizeInput } from '../../commands/index.ts';
-import { WEIGHT_PRESETS, type WeightPreset } from '../../engine/presets.ts';
+import { UserError, WEIGHT_PRESETS, type WeightPreset } from '../../engine/index.ts';
 import type { Caller, Reply, ReplySink } from '../../commands/types.ts';
-import { UserError } from '../../engine/errors.ts';
 import type { EventHub } from './events.ts';
 import { HttpError, readBody, readJson } from './http.ts';
 import type { ImageStore } from './images.ts';

@@ -3,7 +3,7 @@
  * session that made them. The oldest go first once the byte budget is spent; a page that asks
  * for an evicted image gets a 404 and says so.
  */
-import type { EncodedImage } from '../../engine/image/encode.ts';
+import type { EncodedImage } from '../../engine/index.ts';
 
 interface Stored {
   session: string;

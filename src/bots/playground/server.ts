@@ -6,7 +6,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Commands } from '../../commands/index.ts';
-import type { EncodedImage } from '../../engine/image/encode.ts';
+import { liveness } from '../../health-server.ts';
+import type { EncodedImage } from '../../engine/index.ts';
 import { loadAssets, type Asset } from './assets.ts';
 import { CommandRoutes, playgroundCaller } from './commands.ts';
 import { DEFAULT_EVENT_LIMITS, EventHub, type EventLimits } from './events.ts';
@@ -28,8 +29,10 @@ export interface PlaygroundOptions {
   notice?: string;
   /** Pack the page selects first. */
   defaultPack?: string;
-  /** What `GET /healthz` reports (the engine's state, restarts and queue); 404 without it. */
-  health?: () => unknown;
+  /** What `GET /healthz` adds to `ok` (the engine's state, restarts and queue). */
+  health?: () => object;
+  /** `GET /readyz`, the same checks as the health server's; 404 without it. */
+  ready?: () => Promise<{ ready: boolean; checks: Record<string, boolean> }>;
   /** Memory for result images; the oldest are dropped beyond it. Default 256 MB. */
   imageBudgetBytes?: number;
   /** Host names the page may be reached by besides the bind address (`playground.publicHosts`). */
@@ -145,8 +148,12 @@ export async function startPlayground(options: PlaygroundOptions): Promise<Playg
       if (url.pathname === '/') pageSession(req, res);
       return sendBytes(res, asset.body, { 'content-type': asset.type, ...PAGE_HEADERS });
     }
-    if (url.pathname === '/healthz' && options.health) {
-      return sendJson(res, 200, options.health());
+    // The same bodies as the health server's (health-server.ts); `/metrics` stays there, on
+    // loopback, as this port may be public (`playground.publicHosts`).
+    if (url.pathname === '/healthz') return sendJson(res, 200, liveness(options.health));
+    if (url.pathname === '/readyz' && options.ready) {
+      const body = await options.ready();
+      return sendJson(res, body.ready ? 200 : 503, body);
     }
     const id = session(req);
     if (url.pathname === '/api/state') {

@@ -1,7 +1,7 @@
 /** The contact sheet of one pack, for the exemplar picker: the image of its `style list`. */
 import type { Commands } from '../../commands/index.ts';
 import type { Caller, Reply } from '../../commands/types.ts';
-import type { EncodedImage } from '../../engine/image/encode.ts';
+import type { EncodedImage } from '../../engine/index.ts';
 
 /** The command layer caches sheets, so asking again is cheap. */
 export async function contactSheet(

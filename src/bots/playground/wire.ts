@@ -4,7 +4,7 @@
  */
 import type { RerollMode } from '../../commands/index.ts';
 import type { ResultParams, Stage } from '../../commands/types.ts';
-import type { StyleInfo } from '../../engine/engine.ts';
+import type { StyleInfo } from '../../engine/index.ts';
 
 /** An image the server keeps in memory, fetched by the page from `url`. */
 export interface WireImage {

@@ -3,7 +3,7 @@
  * `/stylize` line it cannot read). Like the engine's `UserError`, each has a code and the
  * sentence comes from one table, so nothing matches on error strings.
  */
-import { PasticheError } from '../../engine/errors.ts';
+import { PasticheError } from '../../engine/index.ts';
 
 export type SlackErrorCode =
   | 'files-scope'

@@ -10,7 +10,6 @@ import type {
   SlackEventMiddlewareArgs,
   types,
 } from '@slack/bolt';
-import { createHash } from 'node:crypto';
 import type { Caller, JobRecord, Reply, StyleInfo } from '../../commands/index.ts';
 import { deleteResult } from './actions.ts';
 import { ACTION } from './actions-ids.ts';
@@ -145,13 +144,9 @@ export async function publishHome(ctx: SlackContext, caller: Caller, notice = ''
   await ctx.client.views.publish({ user_id: caller.userId, view });
 }
 
-/** A pack's sheet key: a new version of the pack (other exemplars or size) gets a new sheet. */
+/** A pack's sheet key: a new version of the pack (as the engine reports it) gets a new sheet. */
 export function sheetKey(pack: StyleInfo): string {
-  const version = createHash('sha256')
-    .update(JSON.stringify([pack.size, pack.exemplars, pack.licence]))
-    .digest('hex')
-    .slice(0, 16);
-  return `${pack.name}:${version}`;
+  return `${pack.name}:${pack.version}`;
 }
 
 export interface HomeData {

@@ -17,6 +17,7 @@ import {
 } from '@slack/bolt';
 import type { Commands } from '../../commands/index.ts';
 import type { Config } from '../../config.ts';
+import type { AdapterSpec } from '../adapter.ts';
 import { onCancelButton, onDeleteButton, onRerollButton } from './actions.ts';
 import { ACTION } from './actions-ids.ts';
 import { createContext, type SlackContext } from './context.ts';
@@ -281,3 +282,33 @@ function register(app: App, ctx: SlackContext): void {
   app.action<BlockAction<ButtonAction>>(button(ACTION.homeForget), onHomeForget(ctx));
   app.action<BlockAction<ButtonAction>>(button(ACTION.homeDelete), onHomeDelete(ctx));
 }
+
+/** Slack as an {@link AdapterSpec}: on when `SLACK_BOT_TOKEN` is set. */
+export const slackAdapter: AdapterSpec = {
+  name: 'slack',
+  enabled: (config) => config.secrets.slackBotToken !== undefined,
+  async start({ config, commands, log, logger }) {
+    const { slackAppToken, slackSigningSecret } = config.secrets;
+    const slack = await startSlack({
+      logger,
+      commands,
+      config,
+      botToken: config.secrets.slackBotToken!,
+      ...(slackAppToken !== undefined && { appToken: slackAppToken }),
+      ...(slackSigningSecret !== undefined && { signingSecret: slackSigningSecret }),
+      log,
+    });
+    log(
+      `slack: connected (${config.slack.socketMode ? 'Socket Mode' : `HTTP on port ${slack.port}`})`,
+    );
+    let closed = false;
+    return {
+      name: 'slack',
+      ready: () => !closed,
+      // Slack keeps delivering events while the command layer drains (new ones hear "busy");
+      // closing waits for replies in flight, then disconnects.
+      stop: () => Promise.resolve(),
+      close: () => ((closed = true), slack.stop()),
+    };
+  },
+};

@@ -3,7 +3,7 @@
  * `url_private` only with the bot token; without it (or without the `files:read` scope) it
  * answers 200 with an HTML login page, which must read as a scope problem, not "not an image".
  */
-import { UserError } from '../../engine/errors.ts';
+import { UserError } from '../../engine/index.ts';
 import { SlackUserError } from './errors.ts';
 
 /** The fields of a Slack file object the adapter reads (messages, modals and files.info agree). */

@@ -7,7 +7,7 @@
  */
 import { webApi, type types } from '@slack/bolt';
 import type { Reply, ReplySink, Stage } from '../../commands/index.ts';
-import type { EncodedImage } from '../../engine/image/encode.ts';
+import type { EncodedImage } from '../../engine/index.ts';
 import { ACTION } from './actions-ids.ts';
 import { SlackUserError } from './errors.ts';
 import type { SlackStore } from './store.ts';

@@ -6,7 +6,7 @@
  * and the uploaded contact sheets the App Home shows.
  */
 import { z } from 'zod';
-import { openStore } from '../../engine/cache/stores.ts';
+import { openKv } from '../../stores/kv.ts';
 import type { PhotoRef } from './photos.ts';
 
 /** How long a shared photo is offered by `/stylize` and used by `/style random`. */
@@ -53,9 +53,6 @@ export interface SlackStore {
   close(): Promise<void>;
 }
 
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
-
 /**
  * @example
  * const store = await openSlackStore({ url: config.cache.url, keyPrefix: config.cache.keyPrefix, resultTtlMs: 7 * 86_400_000, onError: console.warn });
@@ -68,26 +65,16 @@ export async function openSlackStore(options: {
   resultTtlMs: number;
   onError: (error: unknown) => void;
 }): Promise<SlackStore> {
-  const store = await openStore({
+  const kv = await openKv({
     url: options.url,
-    namespace: `${options.keyPrefix}:slack`,
-    connectTimeoutMs: 5000,
+    keyPrefix: options.keyPrefix,
+    area: 'slack',
     onError: options.onError,
   });
-  const { keyv } = store;
-  const read = async <T>(key: string, schema: z.ZodType<T>): Promise<T | undefined> => {
-    const bytes = await keyv.get(key);
-    if (!bytes) return undefined;
-    try {
-      const parsed = schema.safeParse(JSON.parse(decoder.decode(bytes)));
-      return parsed.success ? parsed.data : undefined;
-    } catch {
-      return undefined;
-    }
-  };
-  const write = async (key: string, value: unknown, ttlMs: number): Promise<void> => {
-    await keyv.set(key, encoder.encode(JSON.stringify(value)), ttlMs);
-  };
+  const read = <T>(key: string, schema: z.ZodType<T>): Promise<T | undefined> =>
+    kv.json(key, schema);
+  const write = (key: string, value: unknown, ttlMs: number): Promise<void> =>
+    kv.setJson(key, value, ttlMs);
   return {
     result: (channel, ts) => read(`result:${channel}:${ts}`, resultMessage),
     setResult: (channel, ts, result) =>
@@ -110,12 +97,12 @@ export async function openSlackStore(options: {
       if (kept.length !== list.length) await write(`results:${user}`, kept, options.resultTtlMs);
     },
     async claimEvent(eventId) {
-      if (await keyv.has(`event:${eventId}`)) return false;
-      await keyv.set(`event:${eventId}`, new Uint8Array([1]), EVENT_MEMORY_MS);
+      if (await kv.has(`event:${eventId}`)) return false;
+      await kv.setBytes(`event:${eventId}`, new Uint8Array([1]), EVENT_MEMORY_MS);
       return true;
     },
     sheetFile: async (key) => (await read(`sheet:${key}`, z.string())) ?? undefined,
     setSheetFile: (key, fileId) => write(`sheet:${key}`, fileId, options.resultTtlMs),
-    close: () => store.close(),
+    close: () => kv.close(),
   };
 }

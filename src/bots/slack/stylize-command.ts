@@ -9,7 +9,7 @@ import type {
 } from '@slack/bolt';
 import { randomInt } from 'node:crypto';
 import type { StyleInfo } from '../../commands/index.ts';
-import { UserError } from '../../engine/errors.ts';
+import { UserError } from '../../engine/index.ts';
 import { callerOf, type SlackContext } from './context.ts';
 import { SlackUserError } from './errors.ts';
 import { stylizeModal, type ModalInitial, type ModalMeta } from './modal.ts';

@@ -5,7 +5,7 @@ import {
   encodeContent,
   encodeStyle,
 } from './codec.ts';
-import { openStore } from './stores.ts';
+import { openStore } from '../../stores/keyv.ts';
 
 /** Where the face was found and how it was cropped, in photo coordinates. */
 export interface Alignment {

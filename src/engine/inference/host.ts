@@ -6,6 +6,7 @@
  */
 import { UserError } from '../errors.ts';
 import { warmUpFaces } from '../face/index.ts';
+import { registerFamily } from '../families/index.ts';
 import { renderOutput } from '../image/render.ts';
 import { alignPhoto, alignPhotoFaces } from '../photo.ts';
 import { ModelPool } from '../runtime/pool.ts';
@@ -30,6 +31,9 @@ const send = (message: FromHost): void => {
 function main(): void {
   if (!process.send) throw new Error('the inference host must be started by InferenceClient');
   const config = JSON.parse(process.argv[2] ?? '{}') as HostConfig;
+  for (const [architecture, url] of Object.entries(config.families ?? {})) {
+    registerFamily(architecture, url);
+  }
   const pool = new ModelPool({
     modelsDir: config.modelsDir,
     budgetBytes: config.budgetBytes,

@@ -21,6 +21,8 @@ export interface HostConfig {
   warmup: boolean;
   photo?: PhotoLimits;
   face?: FaceOptions;
+  /** The engine's model families (architecture → module URL), so the host loads the same. */
+  families?: Record<string, string>;
 }
 
 /** One job's outcome of a `generate` call: an image, or an error that fails only that job. */

@@ -242,6 +242,7 @@ export async function writeStylePack(
     return w.commit<StyleManifest>(
       {
         kind: 'style',
+        architecture: 'dualstylegan',
         name,
         ...provenance,
         encoder: encoderPack,

@@ -77,6 +77,14 @@ export type DefaultWeights = z.infer<typeof weights>;
 export const styleManifest = z.object({
   ...common,
   kind: z.literal('style'),
+  /**
+   * The model family that builds, loads and runs the pack (src/engine/families). Packs made
+   * before families existed have none: they are DualStyleGAN.
+   */
+  architecture: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9_-]*$/)
+    .default('dualstylegan'),
   /** The shared pack with the encoder (and usually the mapping network) this style pairs with. */
   encoder: z.string(),
   size: z.number().int().positive(),

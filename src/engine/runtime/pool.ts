@@ -5,7 +5,8 @@
 import { UserError } from '../errors.ts';
 import { wPlusEncoderName } from '../pack/manifest.ts';
 import { listPacks, openPack, type InstalledPack } from '../pack/store.ts';
-import { LoadedEncoder, LoadedStyle, packWeightBytes } from './loaded.ts';
+import { familyFor, type StyleModel } from '../families/index.ts';
+import { LoadedEncoder, packWeightBytes } from './loaded.ts';
 import type { SessionOptions } from './session.ts';
 
 export interface PoolOptions {
@@ -22,7 +23,7 @@ export interface PoolOptions {
 }
 
 interface Entry {
-  loaded: Promise<LoadedStyle | LoadedEncoder>;
+  loaded: Promise<StyleModel | LoadedEncoder>;
   bytes: number;
 }
 
@@ -73,7 +74,7 @@ export class ModelPool {
    * The W+ ("identity") encoder paired with `style`'s encoder pack (see `wPlusEncoderName`);
    * `no-identity-encoder` when it is not installed or does not fit the style.
    */
-  async identityEncoder(style: LoadedStyle): Promise<LoadedEncoder> {
+  async identityEncoder(style: StyleModel): Promise<LoadedEncoder> {
     const m = style.manifest;
     const name = wPlusEncoderName(m.encoder);
     let pack: InstalledPack;
@@ -108,17 +109,18 @@ export class ModelPool {
   }
 
   /** The loaded style `name` with its encoder; loads (and evicts the least recently used) as needed. */
-  async style(name: string): Promise<LoadedStyle> {
+  async style(name: string): Promise<StyleModel> {
     const key = `style:${name}`;
     const hit = this.lru.get(key);
-    if (hit) return this.touch(key, hit) as Promise<LoadedStyle>;
+    if (hit) return this.touch(key, hit) as Promise<StyleModel>;
     const pack = this.pack(name);
     if (pack.manifest.kind !== 'style') throw new UserError('unknown-style', name);
-    const encoderName = pack.manifest.encoder;
+    const { encoder: encoderName, architecture } = pack.manifest;
     return this.cached(key, packWeightBytes(pack), () =>
       this.encoder(encoderName).then(async (encoder) => {
-        const loaded = await LoadedStyle.load(pack, encoder, this.options.session);
-        if (this.options.warmup) await warmStyle(loaded);
+        const { load, warm } = await familyFor(architecture);
+        const loaded = await load(pack, encoder, this.options.session);
+        if (this.options.warmup) await warm(loaded);
         return loaded;
       }),
     );
@@ -139,7 +141,7 @@ export class ModelPool {
   }
 
   /** The entry `key`, or `load` it after evicting the least recently used to make room. */
-  private async cached<T extends LoadedStyle | LoadedEncoder>(
+  private async cached<T extends StyleModel | LoadedEncoder>(
     key: string,
     bytes: number,
     load: () => Promise<T>,
@@ -204,18 +206,4 @@ async function warmEncoder(encoder: LoadedEncoder): Promise<void> {
   const side = encoder.manifest.inputSize;
   for (let i = 0; i < WARMUP_RUNS; i++)
     await encoder.encode([new Uint8Array(side * side * 3).fill(128)]);
-}
-
-async function warmStyle(style: LoadedStyle): Promise<void> {
-  const { nLatent: n } = style.manifest;
-  const code = style.exemplar(0);
-  const input = {
-    content: code,
-    contentIsW: false,
-    exstyle: await style.extrinsic(code),
-    weights: new Array<number>(n).fill(0.5),
-    truncation: 0.7,
-  };
-  for (let i = 0; i < WARMUP_RUNS; i++) await style.generate([input]);
-  if (style.manifest.hasSampler) await style.sample('warmup', 'warmup');
 }

@@ -3,7 +3,7 @@
  * structure and colour sliders and preserve colour. Sliders left at the pack's defaults are not
  * sent, so a pack's per-slot profile still applies.
  */
-import type { StyleInfo } from '../../../engine/engine.ts';
+import type { StyleInfo } from '../../../engine/index.ts';
 import { byId, h } from './dom.ts';
 
 export interface StyleChoice {

@@ -1,6 +1,11 @@
 import type { Keyv } from 'keyv';
 
-import { CacheFormatError, decodeKeys, encodeKeys, type IndexedKey } from './codec.ts';
+import {
+  CacheFormatError,
+  decodeKeys,
+  encodeKeys,
+  type IndexedKey,
+} from '../engine/cache/codec.ts';
 
 /**
  * Which cache keys each user created, so `forget(userId)` can delete them without scanning the

@@ -1,9 +1,9 @@
 import KeyvRedis from '@keyv/redis';
 import { Keyv, type DeserializedData } from 'keyv';
 
-import { fromText, toText } from './codec.ts';
+import { fromText, toText } from '../engine/cache/codec.ts';
 import { connectRedis } from './redis.ts';
-import { SqliteBlobStore } from './sqlite-store.ts';
+import { SqliteBlobStore } from './sqlite.ts';
 import { keyvUserIndex, redisUserIndex, type UserIndex } from './user-index.ts';
 
 /** A keyv over bytes, the per-user index kept beside it, and how to let go of both. */

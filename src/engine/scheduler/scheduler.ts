@@ -1,26 +1,7 @@
-import { UserError } from './errors.ts';
-import { FairQueue } from './scheduler/fair-queue.ts';
-import { Job, type ErasedBatch, type Outcome } from './scheduler/job.ts';
-import type {
-  BatchItem,
-  JobHandle,
-  JobSpec,
-  SchedulerOptions,
-  SchedulerStats,
-} from './scheduler/types.ts';
-
-export type {
-  BatchItem,
-  BatchRunner,
-  BatchSpec,
-  JobContext,
-  JobEvents,
-  JobHandle,
-  JobSpec,
-  JobStage,
-  SchedulerOptions,
-  SchedulerStats,
-} from './scheduler/types.ts';
+import { UserError } from '../errors.ts';
+import { FairQueue } from './fair-queue.ts';
+import { Job, type ErasedBatch, type Outcome } from './job.ts';
+import type { BatchItem, JobHandle, JobSpec, SchedulerOptions, SchedulerStats } from './types.ts';
 
 /** The batch (often of one) the lane is running. */
 interface Run<T> {

@@ -10,11 +10,11 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { ShardingManager, type ShardingManagerOptions } from 'discord.js';
-import { exitOnSignal } from '../../cli/shutdown.ts';
-import { loadConfig, type Config } from '../../config.ts';
+import { exitOnSignal } from './shutdown.ts';
+import { loadConfig, type Config } from '../config.ts';
 
 /** The CLI every shard process runs (it registers tsx itself, so no `execArgv` is needed). */
-export const SHARD_SCRIPT = join(import.meta.dirname, '..', '..', '..', 'bin', 'pastiche.js');
+export const SHARD_SCRIPT = join(import.meta.dirname, '..', '..', 'bin', 'pastiche.js');
 /** The hidden subcommand a shard process runs. */
 export const SHARD_ARGS: readonly string[] = ['discord', 'shard'];
 
@@ -164,7 +164,7 @@ export function registerShardCommands(discord: Command): void {
     .description('one shard process (started by `pastiche discord shards`)')
     .action(async () => {
       const config = shardConfig(loadConfig());
-      const { startApp } = await import('../../app.ts');
+      const { startApp } = await import('../app.ts');
       const app = await startApp({ config });
       exitOnSignal({
         message: `shard ${process.env.SHARDS ?? '?'}: finishing running jobs …`,
