@@ -1,6 +1,7 @@
 /**
- * The playground in real Chromium: upload a face, get a portrait, re-roll it, upload a photo
- * without a face and read the error, as a user would. Runs the app on the 64 px demo pack.
+ * The playground in real Chromium: upload a face, get a portrait, re-roll it, paste it back,
+ * a fusion strip, an own exemplar image, upload a photo without a face and read the error, as
+ * a user would. Runs the app on the 64 px demo pack.
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
@@ -93,6 +94,16 @@ async function userFlow(page: Page, url: string): Promise<void> {
   const strip = (await page.locator('figure.result .params').last().textContent()) ?? '';
   assert.match(strip, /1: `demo-64:0\+3@0`/);
   assert.match(strip, /6: `demo-64:0\+3@1`/);
+
+  // An own exemplar image instead of the pack's exemplars: the request carries it, the result
+  // names it and its reference.
+  await page.setInputFiles('#style-image', join(ALIGNMENT, 'i5R8hbZFDdc.jpg'));
+  await page.click('#go');
+  await waitForResults(page, 5);
+  const own = (await page.locator('figure.result .params').last().textContent()) ?? '';
+  assert.match(own, /your exemplar image/);
+  assert.match(own, /demo-64:image:[0-9a-f]+/);
+  await page.setInputFiles('#style-image', []);
 
   await page.setInputFiles('#photo', join(ALIGNMENT, 'no_face_cat.png'));
   const error = page.locator('.message.bot .error').last();

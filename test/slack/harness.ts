@@ -10,6 +10,7 @@ import { startSlack, type SlackBot } from '../../src/bots/slack/index.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { EventEmitter } from 'node:events';
 import { Engine, type EngineApi, type StylizeResult } from '../../src/engine/engine.ts';
+import type { StylizeRequest } from '../../src/engine/request.ts';
 import { UserError } from '../../src/engine/errors.ts';
 import type { JobEvents, JobHandle } from '../../src/engine/scheduler/types.ts';
 import { installDemoPacks } from '../helpers/demo-packs.ts';
@@ -33,6 +34,8 @@ export interface TestFile {
 
 export class Harness {
   readonly logs: string[] = [];
+  /** Every request the commands submitted to the engine, in order. */
+  readonly requests: StylizeRequest[] = [];
   #engine!: Engine;
   /** While set, results of jobs submitted are held back until it resolves. */
   #hold: Promise<void> | undefined;
@@ -49,7 +52,13 @@ export class Harness {
    * Demo packs, engine, commands, fake Slack and the app, in `dir`. Call {@link close} from the
    * suite's `after` (a hook registered inside `before` would run at once).
    */
-  static async start(dir: string, { statusIntervalMs = 0 } = {}): Promise<Harness> {
+  static async start(
+    dir: string,
+    {
+      statusIntervalMs = 0,
+      env = {},
+    }: { statusIntervalMs?: number; env?: Record<string, string> } = {},
+  ): Promise<Harness> {
     const models = join(dir, 'models');
     await installDemoPacks(models, 64);
     const config = loadConfig({
@@ -60,6 +69,7 @@ export class Harness {
         PASTICHE_CACHE_URL: `sqlite://${join(dir, 'cache.sqlite')}`,
         PASTICHE_SLACK_SOCKET_MODE: 'false',
         PASTICHE_ENGINE_THREADS: '2',
+        ...env,
       },
     });
     const harness = new Harness(await FakeSlack.start(BOT_TOKEN), config, statusIntervalMs);
@@ -141,12 +151,15 @@ export class Harness {
       modelsDir: config.modelsDir,
       cacheUrl: config.cache.url,
       threads: config.engine.threads,
+      // As startApp does: photos are kept for a whole photo as the privacy setting says.
+      keepPhotosMs: config.privacy.keepPhotosMinutes * 60_000,
     });
     const engine = this.#engine;
     // As startApp does: the inference host loads the pack before the first test's clock starts.
     await engine.preload(PACK);
     const api: EngineApi = {
       submit: (request) => {
+        this.requests.push(request);
         const job = engine.submit(request);
         return this.#hold ? held(job, this.#hold) : job;
       },

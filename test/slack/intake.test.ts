@@ -137,10 +137,15 @@ describe('slack intake', { timeout: 180_000 }, () => {
         'pastiche_reroll_style',
         'pastiche_reroll_structure',
         'pastiche_reroll_color',
+        'pastiche_reroll_fuse',
+        'pastiche_whole_photo',
         'pastiche_delete',
       ],
     );
-    assert.match(JSON.stringify(result.blocks), /:game_die:.*:dna:.*:art:/);
+    assert.match(
+      JSON.stringify(result.blocks),
+      /:game_die:.*:dna:.*:art:.*:twisted_rightwards_arrows:/,
+    );
     const deleted = await h.fake.waitFor('chat.delete', undefined, { from });
     assert.equal(deleted.args.ts, status.result.ts, 'the status message makes way for the result');
     const updates = h.fake.of('chat.update', from);

@@ -26,6 +26,26 @@ describe('slack text options', () => {
     });
   });
 
+  it('reads whole photo, every face, preset, truncation, reconstruct and the encoder', () => {
+    assert.deepEqual(
+      parseStyleText('cartoon:3 whole preset=colour-only truncation=0.7 encoder=identity'),
+      {
+        pack: 'cartoon',
+        exemplar: 3,
+        wholePhoto: true,
+        preset: 'colour-only',
+        truncation: 0.7,
+        encoder: 'identity',
+      },
+    );
+    assert.deepEqual(parseStyleText('all-faces reconstruct encoder=STYLE'), {
+      allFaces: true,
+      reconstruct: true,
+      encoder: 'style',
+    });
+    assert.deepEqual(parseStyleText('faces=all whole-photo'), { allFaces: true, wholePhoto: true });
+  });
+
   it('names the word it cannot read', () => {
     const fails = (text: string, pattern: RegExp) =>
       assert.throws(
@@ -40,6 +60,13 @@ describe('slack text options', () => {
     fails('colour=', /colour must be a number from 0 to 1/);
     fails('size=big', /size must be a whole number of pixels/);
     fails('cartoon mood=happy', /"mood=happy"/);
+    fails(
+      'preset=loud',
+      /preset must be one of full, colour-only, structure-only, gentle, not "loud"/,
+    );
+    fails('encoder=w', /encoder must be one of style, identity, not "w"/);
+    fails('truncation=2', /truncation must be a number from 0 to 1/);
+    fails('faces=some', /"faces=some"/);
   });
 
   it('passes a style reference a result printed on as it is', () => {

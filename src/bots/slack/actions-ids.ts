@@ -3,6 +3,10 @@ export const ACTION = {
   rerollStyle: 'pastiche_reroll_style',
   rerollStructure: 'pastiche_reroll_structure',
   rerollColor: 'pastiche_reroll_color',
+  rerollFuse: 'pastiche_reroll_fuse',
+  wholePhoto: 'pastiche_whole_photo',
+  /** `pastiche_pick_1`…: keep one picture of a grid or strip. */
+  pickPrefix: 'pastiche_pick_',
   cancel: 'pastiche_cancel',
   delete: 'pastiche_delete',
   /** App Home. */

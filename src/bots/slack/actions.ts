@@ -1,7 +1,8 @@
 /**
- * The buttons on the adapter's messages: 🎲 🧬 🎨 re-roll and Delete on a result, Cancel on a
- * status. A button carries its job id, so it works after a restart; the commands check who may
- * use it (cancel and delete are the author's), and refusals reach only the one who clicked.
+ * The buttons on the adapter's messages: 🎲 🧬 🎨 re-roll, 🔀 fuse, Whole photo and Delete on a
+ * result, Keep 1–n on a grid or strip, Cancel on a status. A button carries its job id, so it
+ * works after a restart; the commands check who may use it (cancel, delete and Whole photo are
+ * the author's), and refusals reach only the one who clicked.
  */
 import type { BlockAction, ButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
 import type { Caller, ReplySink, RerollMode } from '../../commands/index.ts';
@@ -18,6 +19,7 @@ const MODES: Readonly<Record<string, RerollMode>> = {
   [ACTION.rerollStyle]: 'style',
   [ACTION.rerollStructure]: 'structure',
   [ACTION.rerollColor]: 'color',
+  [ACTION.rerollFuse]: 'fuse',
 };
 
 /** Who clicked, where, and where their answers go (the thread of the message clicked). */
@@ -37,7 +39,7 @@ function clicked(body: BlockAction): { caller: Caller; target: ReplyTarget } | u
   };
 }
 
-/** 🎲 🧬 🎨 on a result: a variation, posted beside it. */
+/** 🎲 🧬 🎨 🔀 on a result: a variation, posted beside it. */
 export function onRerollButton(ctx: SlackContext) {
   return async function rerollButton({ ack, body, action }: ButtonArgs): Promise<void> {
     await ack();
@@ -46,6 +48,32 @@ export function onRerollButton(ctx: SlackContext) {
     if (!mode || !where || !action.value) return;
     const input = { jobId: action.value, mode };
     ctx.run(where.target, (sink) => ctx.commands.reroll(where.caller, input, sink));
+  };
+}
+
+/** Keep n on a grid or strip: that picture alone, at full size. */
+export function onPickButton(ctx: SlackContext) {
+  return async function pickButton({ ack, body, action }: ButtonArgs): Promise<void> {
+    await ack();
+    const tile = Number(action.action_id.slice(ACTION.pickPrefix.length));
+    const where = clicked(body);
+    if (!where || !action.value || !(tile >= 1)) return;
+    const input = { jobId: action.value, tile };
+    ctx.run(where.target, (sink) => ctx.commands.pick(where.caller, input, sink));
+  };
+}
+
+/**
+ * Whole photo on a crop: the result's style and options pasted into the photo, which the engine
+ * keeps for `privacy.keepPhotosMinutes` after it was sent; later the answer is `photo-needed`.
+ */
+export function onWholePhotoButton(ctx: SlackContext) {
+  return async function wholePhotoButton({ ack, body, action }: ButtonArgs): Promise<void> {
+    await ack();
+    const where = clicked(body);
+    if (!where || !action.value) return;
+    const input = { jobId: action.value };
+    ctx.run(where.target, (sink) => ctx.commands.wholePhoto(where.caller, input, sink));
   };
 }
 

@@ -12,7 +12,8 @@ export type SlackErrorCode =
   | 'no-image-in-message'
   | 'modal-failed'
   | 'not-in-channel'
-  | 'bad-text';
+  | 'bad-text'
+  | 'photo-needed';
 
 const MESSAGES: Record<SlackErrorCode, (detail: string) => string> = {
   'files-scope': () =>
@@ -29,9 +30,14 @@ const MESSAGES: Record<SlackErrorCode, (detail: string) => string> = {
   'not-in-channel': () =>
     "I can't post in this channel. Invite me first (`/invite @Pastiche`, or the channel's " +
     'Integrations tab), then try again.',
+  'photo-needed': () =>
+    'To paint the whole photo I need the photo itself, and I keep photos only a few minutes after ' +
+    'they are sent. Share the photo here again, then use `/stylize whole` (or tick *Whole photo* ' +
+    'in the form).',
   'bad-text': (detail) =>
-    `${detail}\nUsage: \`/stylize [style[:exemplar]] [structure=0–1] [colour=0–1] [preserve] [size=px]\`, ` +
-    'for example `/stylize cartoon:26 structure=0.7`.',
+    `${detail}\nUsage: \`/stylize [style[:exemplar] or a result's style reference] [structure=0–1] ` +
+    '[colour=0–1] [preserve] [size=px] [whole] [all-faces] [preset=colour-only] [truncation=0–1] ' +
+    '[reconstruct] [encoder=identity|style]`, for example `/stylize cartoon:26 structure=0.7 whole`.',
 };
 
 export class SlackUserError extends PasticheError {

@@ -18,7 +18,13 @@ import {
 import type { Commands } from '../../commands/index.ts';
 import type { Config } from '../../config.ts';
 import type { AdapterSpec } from '../adapter.ts';
-import { onCancelButton, onDeleteButton, onRerollButton } from './actions.ts';
+import {
+  onCancelButton,
+  onDeleteButton,
+  onPickButton,
+  onRerollButton,
+  onWholePhotoButton,
+} from './actions.ts';
 import { ACTION } from './actions-ids.ts';
 import { createContext, type SlackContext } from './context.ts';
 import { onAppHomeOpened, onHomeDelete, onHomeForget, onHomeSheet } from './home.ts';
@@ -276,6 +282,8 @@ function register(app: App, ctx: SlackContext): void {
   const button = (actionId: string | RegExp) =>
     ({ type: 'block_actions', action_id: actionId }) as const;
   app.action<BlockAction<ButtonAction>>(button(/^pastiche_reroll_/), onRerollButton(ctx));
+  app.action<BlockAction<ButtonAction>>(button(/^pastiche_pick_\d+$/), onPickButton(ctx));
+  app.action<BlockAction<ButtonAction>>(button(ACTION.wholePhoto), onWholePhotoButton(ctx));
   app.action<BlockAction<ButtonAction>>(button(ACTION.cancel), onCancelButton(ctx));
   app.action<BlockAction<ButtonAction>>(button(ACTION.delete), onDeleteButton(ctx));
   app.action<BlockAction<ButtonAction>>(button(ACTION.homeSheet), onHomeSheet(ctx));

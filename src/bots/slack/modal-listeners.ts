@@ -4,13 +4,18 @@ import type {
   SlackViewMiddlewareArgs,
   ViewSubmitAction,
 } from '@slack/bolt';
+import { UserError } from '../../engine/index.ts';
 import { callerOf, type SlackContext } from './context.ts';
 import { exemplarOptions, FIELD, packOptions, readModal } from './modal.ts';
+import { firstImage, withFileInfo, type PhotoRef, type SlackFile } from './photos.ts';
 
 type SubmitArgs = Pick<SlackViewMiddlewareArgs<ViewSubmitAction>, 'ack' | 'body' | 'view'>;
 type OptionsArgs = Pick<SlackOptionsMiddlewareArgs<'block_suggestion'>, 'ack' | 'options'>;
 
-/** Closes the modal (or shows its errors), then downloads the photo and runs `stylize`. */
+/**
+ * Closes the modal (or shows its errors), then downloads the photo and the exemplar image (each
+ * through the same checked download as any photo) and runs `stylize`.
+ */
 export function onModalSubmit(ctx: SlackContext) {
   return async function modalSubmit({ ack, body, view }: SubmitArgs): Promise<void> {
     const read = readModal(view);
@@ -19,15 +24,33 @@ export function onModalSubmit(ctx: SlackContext) {
       return;
     }
     await ack();
-    const { meta, photo, input } = read.submission;
+    const { meta, offered, photoFiles, styleImageFiles, input } = read.submission;
     const user = body.user.id;
     const caller = callerOf(user, meta.channel, body.team?.id);
     const target = { user, ...meta };
     ctx.run(target, async (sink) => {
+      const photo = offered ?? (await uploaded(ctx, photoFiles));
+      const styleFile = await uploaded(ctx, styleImageFiles);
       const bytes = photo && (await ctx.download(photo));
-      await ctx.commands.stylize(caller, { ...input, ...(bytes && { photo: bytes }) }, sink);
+      const styleImage = styleFile && (await ctx.download(styleFile));
+      await ctx.commands.stylize(
+        caller,
+        { ...input, ...(bytes && { photo: bytes }), ...(styleImage && { styleImage }) },
+        sink,
+      );
     });
   };
+}
+
+/** The image among files uploaded in the modal; a Slack Connect file is looked up first. */
+async function uploaded(
+  ctx: SlackContext,
+  files: SlackFile[] | undefined,
+): Promise<PhotoRef | undefined> {
+  if (!files) return undefined;
+  const image = firstImage(await withFileInfo(ctx.client, files));
+  if (!image) throw new UserError('not-an-image', files[0]?.name ?? files[0]?.id);
+  return image;
 }
 
 /** The style select: installed packs matching what was typed. */

@@ -1,12 +1,21 @@
 /**
  * The `/stylize` modal: a photo (an upload, or one the user just shared), the style as two
- * type-ahead selects (pack, exemplar), structure, colour and "keep my colours". Building it and
- * reading a submission back are pure functions; the listeners are in `modal-listeners.ts`.
+ * type-ahead selects (pack, exemplar), a style reference or an own exemplar image instead,
+ * structure, colour, preset, truncation, "keep my colours", the encoder, and what to make (whole
+ * photo, every face, the reconstruction). Building it and reading a submission back are pure
+ * functions; the listeners are in `modal-listeners.ts`.
  */
 import type { types, ViewOutput } from '@slack/bolt';
 import { z } from 'zod';
 import type { StyleInfo, StylizeInput } from '../../commands/index.ts';
-import { firstImage, type PhotoRef } from './photos.ts';
+import {
+  encoderChoice,
+  type EncoderChoice,
+  WEIGHT_PRESETS,
+  weightPreset,
+  type WeightPreset,
+} from '../../engine/index.ts';
+import type { PhotoRef, SlackFile } from './photos.ts';
 
 export const MODAL_ID = 'pastiche_stylize';
 /** Block ids, also the action ids of their single element. */
@@ -18,7 +27,24 @@ export const FIELD = {
   structure: 'structure',
   color: 'color',
   preserve: 'preserve',
+  styleRef: 'style_ref',
+  styleImage: 'style_image',
+  output: 'output',
+  preset: 'preset',
+  truncation: 'truncation',
+  encoder: 'encoder',
 } as const;
+
+/** The `output` checkboxes' values. */
+const OUTPUT = { whole: 'whole', allFaces: 'all-faces', reconstruct: 'reconstruct' } as const;
+
+const ENCODER_WORDS: Readonly<Record<EncoderChoice, string>> = {
+  identity: 'Identity: keeps more of my face',
+  style: 'Style: the model’s own encoder',
+};
+
+/** What Slack lets a plain-text input hold; a reference is far shorter. */
+const MAX_REFERENCE = 300;
 
 /** Slack shows at most 100 options, each at most 75 characters. */
 const MAX_OPTIONS = 100;
@@ -43,6 +69,14 @@ export interface ModalInitial {
   structure?: number;
   color?: number;
   preserveColor?: boolean;
+  /** A style reference a result printed, which wins over pack and exemplar. */
+  style?: string;
+  wholePhoto?: boolean;
+  allFaces?: boolean;
+  reconstruct?: boolean;
+  preset?: WeightPreset;
+  truncation?: number;
+  encoder?: EncoderChoice;
 }
 
 const plain = (text: string): types.PlainTextElement => ({ type: 'plain_text', text });
@@ -89,7 +123,12 @@ export function exemplarOptions(
 /** The modal's view for `views.open`. */
 export function stylizeModal(meta: ModalMeta, initial: ModalInitial): types.ModalView {
   const yes = (text: string): types.Option[] => [{ text: { type: 'mrkdwn', text }, value: 'yes' }];
-  const unitInput = (id: string, label: string, value: number | undefined): types.InputBlock => ({
+  const unitInput = (
+    id: string,
+    label: string,
+    value: number | undefined,
+    hint = '0 to 1; empty for the style’s default.',
+  ): types.InputBlock => ({
     type: 'input',
     block_id: id,
     optional: true,
@@ -102,8 +141,28 @@ export function stylizeModal(meta: ModalMeta, initial: ModalInitial): types.Moda
       max_value: '1',
       ...(value !== undefined && { initial_value: String(value) }),
     },
-    hint: plain('0 to 1; empty for the style’s default.'),
+    hint: plain(hint),
   });
+  const optionsOf = (values: readonly { text: string; value: string }[]): types.Option[] =>
+    values.map(({ text, value }) => ({ text: { type: 'mrkdwn', text }, value }));
+  const outputs = optionsOf([
+    { text: '*Whole photo*: paste the portrait back into the photo', value: OUTPUT.whole },
+    { text: '*Every face* of a group photo (whole photo)', value: OUTPUT.allFaces },
+    {
+      text: '*Reconstruction*: my face as the model captured it, no style',
+      value: OUTPUT.reconstruct,
+    },
+  ]);
+  const outputsOn = outputs.filter(
+    (o) =>
+      (o.value === OUTPUT.whole && initial.wholePhoto) ||
+      (o.value === OUTPUT.allFaces && initial.allFaces) ||
+      (o.value === OUTPUT.reconstruct && initial.reconstruct),
+  );
+  const presets = (Object.keys(WEIGHT_PRESETS) as WeightPreset[]).map((name) =>
+    option(`${name}: ${WEIGHT_PRESETS[name].description}`, name),
+  );
+  const encoders = encoderChoice.options.map((name) => option(ENCODER_WORDS[name], name));
   const blocks: types.KnownBlock[] = [];
   if (meta.offered) {
     const offer = yes(`Use ${meta.offered.label}`);
@@ -164,8 +223,56 @@ export function stylizeModal(meta: ModalMeta, initial: ModalInitial): types.Moda
       },
       hint: plain('Empty for the style’s first exemplar. `/style list` shows them all.'),
     },
+    {
+      type: 'input',
+      block_id: FIELD.styleRef,
+      optional: true,
+      label: plain('Or a style reference'),
+      element: {
+        type: 'plain_text_input',
+        action_id: FIELD.styleRef,
+        max_length: MAX_REFERENCE,
+        placeholder: plain('cartoon:26, cartoon:random:1a2b:3c4d, result:…'),
+        ...(initial.style && { initial_value: initial.style.slice(0, MAX_REFERENCE) }),
+      },
+      hint: plain('The style: line under a result. It wins over the style and exemplar above.'),
+    },
+    {
+      type: 'input',
+      block_id: FIELD.styleImage,
+      optional: true,
+      label: plain('Or my own exemplar image'),
+      element: {
+        type: 'file_input',
+        action_id: FIELD.styleImage,
+        filetypes: ['jpg', 'jpeg', 'png', 'webp'],
+        max_files: 1,
+      },
+      hint: plain('A portrait whose style to take, instead of an exemplar of the style.'),
+    },
     unitInput(FIELD.structure, 'Structure', initial.structure),
     unitInput(FIELD.color, 'Colour', initial.color),
+    {
+      type: 'input',
+      block_id: FIELD.preset,
+      optional: true,
+      label: plain('Weight preset'),
+      element: {
+        type: 'static_select',
+        action_id: FIELD.preset,
+        placeholder: plain('Structure and colour as set above'),
+        options: presets,
+        ...(initial.preset && {
+          initial_option: presets.find((o) => o.value === initial.preset),
+        }),
+      },
+    },
+    unitInput(
+      FIELD.truncation,
+      'Truncation',
+      initial.truncation,
+      '0 is closer to the average face, 1 to yours; empty for the style’s default.',
+    ),
     {
       type: 'input',
       block_id: FIELD.preserve,
@@ -176,6 +283,33 @@ export function stylizeModal(meta: ModalMeta, initial: ModalInitial): types.Moda
         action_id: FIELD.preserve,
         options: yes('Keep the photo’s own colours'),
         ...(initial.preserveColor && { initial_options: yes('Keep the photo’s own colours') }),
+      },
+    },
+    {
+      type: 'input',
+      block_id: FIELD.encoder,
+      optional: true,
+      label: plain('Encoder'),
+      element: {
+        type: 'radio_buttons',
+        action_id: FIELD.encoder,
+        options: encoders,
+        ...(initial.encoder && {
+          initial_option: encoders.find((o) => o.value === initial.encoder),
+        }),
+      },
+      hint: plain('Empty for the server’s default.'),
+    },
+    {
+      type: 'input',
+      block_id: FIELD.output,
+      optional: true,
+      label: plain('Make'),
+      element: {
+        type: 'checkboxes',
+        action_id: FIELD.output,
+        options: outputs,
+        ...(outputsOn.length > 0 && { initial_options: outputsOn }),
       },
     },
   );
@@ -190,10 +324,16 @@ export function stylizeModal(meta: ModalMeta, initial: ModalInitial): types.Moda
   };
 }
 
-/** A submission, read back: where to answer, which photo, and the command's input. */
+/**
+ * A submission, read back: where to answer, the photo offered, the files uploaded (read with
+ * `files.info` where Slack sent only their ids), and the command's input.
+ */
 export interface ModalSubmission {
   meta: ModalMeta;
-  photo?: PhotoRef;
+  /** The photo offered and kept ticked, if no other was uploaded. */
+  offered?: PhotoRef;
+  photoFiles?: SlackFile[];
+  styleImageFiles?: SlackFile[];
   input: Omit<StylizeInput, 'photo' | 'styleImage'>;
 }
 
@@ -210,8 +350,13 @@ export function readModal(
     const raw = value(id)?.value;
     return raw ? Number(raw) : undefined;
   };
-  const uploaded = firstImage(value(FIELD.photo)?.files);
-  const photo = uploaded ?? (meta.offered && checked(FIELD.offered) ? meta.offered : undefined);
+  const files = (id: string) => {
+    const list = value(id)?.files as SlackFile[] | undefined;
+    return list?.length ? list : undefined;
+  };
+  const photoFiles = files(FIELD.photo);
+  const styleImageFiles = files(FIELD.styleImage);
+  const offered = !photoFiles && meta.offered && checked(FIELD.offered) ? meta.offered : undefined;
   const chosenPack = value(FIELD.pack)?.selected_option?.value;
   const exemplar = exemplarValue(value(FIELD.exemplar)?.selected_option?.value);
   if (chosenPack && exemplar && chosenPack !== exemplar.pack) {
@@ -221,6 +366,11 @@ export function readModal(
   const pack = chosenPack ?? exemplar?.pack;
   const structure = number(FIELD.structure);
   const color = number(FIELD.color);
+  const truncation = number(FIELD.truncation);
+  const outputs = new Set((value(FIELD.output)?.selected_options ?? []).map((o) => o.value));
+  const reference = value(FIELD.styleRef)?.value?.trim();
+  const preset = weightPreset.safeParse(value(FIELD.preset)?.selected_option?.value);
+  const encoder = encoderChoice.safeParse(value(FIELD.encoder)?.selected_option?.value);
   const input: ModalSubmission['input'] = {
     ...(pack && { pack }),
     ...(exemplar && { exemplar: exemplar.id }),
@@ -228,9 +378,22 @@ export function readModal(
     ...(color !== undefined && { color }),
     ...(checked(FIELD.preserve) && { preserveColor: true }),
     ...(meta.size !== undefined && { size: meta.size }),
+    ...(reference && { style: reference }),
+    ...(truncation !== undefined && { truncation }),
+    ...(preset.success && { preset: preset.data }),
+    ...(encoder.success && { encoder: encoder.data }),
+    ...(outputs.has(OUTPUT.whole) && { wholePhoto: true }),
+    ...(outputs.has(OUTPUT.allFaces) && { allFaces: true }),
+    ...(outputs.has(OUTPUT.reconstruct) && { reconstruct: true }),
   };
   return {
-    submission: { meta, ...(photo && { photo: { url: photo.url, name: photo.name } }), input },
+    submission: {
+      meta,
+      ...(offered && { offered: { url: offered.url, name: offered.name } }),
+      ...(photoFiles && { photoFiles }),
+      ...(styleImageFiles && { styleImageFiles }),
+      input,
+    },
   };
 }
 

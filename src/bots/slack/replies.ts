@@ -6,7 +6,7 @@
  * only to the asker.
  */
 import { webApi, type types } from '@slack/bolt';
-import type { Reply, ReplySink, Stage } from '../../commands/index.ts';
+import type { Reply, ReplySink, ResultParams, Stage } from '../../commands/index.ts';
 import type { EncodedImage } from '../../engine/index.ts';
 import { ACTION } from './actions-ids.ts';
 import { SlackUserError } from './errors.ts';
@@ -43,7 +43,10 @@ const NOT_A_MEMBER = new Set(['not_in_channel', 'channel_not_found', 'is_archive
 
 /** The buttons and reactions that re-roll a result, as the result's message explains them. */
 const REROLL_HINT =
-  'Buttons or reactions re-roll: :game_die: a new style, :dna: new structure only, :art: new colours only.';
+  'Buttons or reactions re-roll: :game_die: a new style, :dna: new structure only, :art: new colours only; :twisted_rightwards_arrows: fuses this style with a new one.';
+
+/** Block Kit's limit on a section's text. */
+const MAX_SECTION = 3000;
 
 /**
  * A file uploaded a moment ago may not be usable in a block yet (`invalid_blocks`, "invalid
@@ -57,7 +60,10 @@ const FINAL_EDIT_TRIES = 3;
 const plain = (text: string): types.PlainTextElement => ({ type: 'plain_text', text, emoji: true });
 const section = (text: string): types.SectionBlock => ({
   type: 'section',
-  text: { type: 'mrkdwn', text },
+  text: {
+    type: 'mrkdwn',
+    text: text.length > MAX_SECTION ? `${text.slice(0, MAX_SECTION - 1)}…` : text,
+  },
 });
 const button = (
   action: string,
@@ -132,9 +138,14 @@ export class SlackReplies {
       case 'status':
         return this.#status(reply.jobId, reply.text, reply.stage, reply.position);
       case 'result':
-        return this.#result(reply.jobId, reply.image, reply.text, reply.params.pack);
+        return this.#result(reply.jobId, reply.image, reply.text, reply.params);
       case 'error':
-        return this.#error(reply.text);
+        // Slack's own way to bring the photo back, rather than the engine's "attach it".
+        return this.#error(
+          reply.code === 'photo-needed'
+            ? new SlackUserError('photo-needed').userMessage
+            : reply.text,
+        );
       case 'info':
         if (reply.image) await this.#uploadShared(reply.image, reply.text, 'styles');
         else await this.#ephemeral(reply.text);
@@ -199,15 +210,21 @@ export class SlackReplies {
     this.#pending = undefined;
   }
 
-  async #result(jobId: string, image: EncodedImage, text: string, pack: string): Promise<void> {
+  async #result(
+    jobId: string,
+    image: EncodedImage,
+    text: string,
+    params: ResultParams,
+  ): Promise<void> {
     this.#endStatus();
     const { store } = this.deps;
     const { channel, threadTs, user } = this.target;
+    const { pack } = params;
     const comment = `<@${user}> ${text}`;
     const fileId = await this.#uploadPrivate(image, `${pack}-${jobId}`);
     // The result replaces the status; a status left behind must not cost the result.
     await this.#dropStatus().catch((error: unknown) => this.#failed('status', error));
-    const blocks = resultBlocks(comment, fileId, jobId, `${pack} portrait`);
+    const blocks = resultBlocks(comment, fileId, jobId, params);
     const ts = await this.#postWithFile({ channel, thread_ts: threadTs, text: comment, blocks });
     if (!ts) return;
     await store.setResult(channel, ts, {
@@ -331,27 +348,52 @@ function statusBlocks(line: string, jobId: string): types.KnownBlock[] {
   return [section(line), { type: 'actions', elements: [button(ACTION.cancel, 'Cancel', jobId)] }];
 }
 
+/**
+ * A result's message: the image and its buttons. A grid or strip gets 1–n to keep one picture;
+ * any other result the re-rolls and 🔀, and a crop of a photo "Whole photo" too. Re-rolling a
+ * whole photo, or pasting a crop, needs the photo, which the engine keeps only for
+ * `privacy.keepPhotosMinutes`; later the answer says to share it again.
+ */
 function resultBlocks(
   comment: string,
   fileId: string,
   jobId: string,
-  alt: string,
+  params: ResultParams,
 ): types.KnownBlock[] {
+  const tiles = params.tiles ?? 0;
+  const whole = params.faces !== undefined;
+  const rerolls = [
+    button(ACTION.rerollStyle, ':game_die: New style', jobId),
+    button(ACTION.rerollStructure, ':dna: New structure', jobId),
+    button(ACTION.rerollColor, ':art: New colours', jobId),
+    button(ACTION.rerollFuse, ':twisted_rightwards_arrows: Fuse', jobId),
+  ];
+  const picks = Array.from({ length: tiles }, (_, i) =>
+    button(pickAction(i + 1), `Keep ${i + 1}`, jobId, i === 0 ? 'primary' : undefined),
+  );
+  // A crop of a photo: a random portrait has no face found in any photo.
+  const fromPhoto = params.faceCount !== undefined;
+  const elements = [
+    ...(tiles > 0 ? picks : rerolls),
+    ...(tiles === 0 && !whole && fromPhoto
+      ? [button(ACTION.wholePhoto, ':frame_with_picture: Whole photo', jobId)]
+      : []),
+    button(ACTION.delete, 'Delete', jobId, 'danger'),
+  ];
+  const hint =
+    tiles > 0
+      ? `Keep one at full size: ${tiles === 4 ? 'buttons 1–4 read left to right, top to bottom' : `buttons 1–${tiles}, left to right`}.`
+      : `${REROLL_HINT}\nReuse this style on any photo: \`/stylize style=${params.reference}\``;
   return [
     section(comment),
-    { type: 'image', slack_file: { id: fileId }, alt_text: alt },
-    {
-      type: 'actions',
-      elements: [
-        button(ACTION.rerollStyle, ':game_die: New style', jobId),
-        button(ACTION.rerollStructure, ':dna: New structure', jobId),
-        button(ACTION.rerollColor, ':art: New colours', jobId),
-        button(ACTION.delete, 'Delete', jobId, 'danger'),
-      ],
-    },
-    { type: 'context', elements: [{ type: 'mrkdwn', text: REROLL_HINT }] },
+    { type: 'image', slack_file: { id: fileId }, alt_text: `${params.pack} portrait` },
+    { type: 'actions', elements },
+    { type: 'context', elements: [{ type: 'mrkdwn', text: hint.slice(0, MAX_SECTION) }] },
   ];
 }
+
+/** The `action_id` of grid button `tile` (1-based): ids must differ within a block. */
+const pickAction = (tile: number): string => `${ACTION.pickPrefix}${tile}`;
 
 /** The Web API's error code (`not_in_channel`, `invalid_blocks`…), if Slack answered one. */
 export function slackError(error: unknown): string | undefined {

@@ -1,13 +1,30 @@
 /**
- * The words after `/stylize` or `@Pastiche`: `[style[:exemplar]] [structure=0.7] [colour=0.5]
- * [preserve] [size=256]`, read once into typed options.
+ * The words after `/stylize` or `@Pastiche`: `[style[:exemplar] | style reference]
+ * [structure=0.7] [colour=0.5] [preserve] [size=256] [whole] [all-faces] [preset=colour-only]
+ * [truncation=0.7] [reconstruct] [encoder=identity]`, read once into typed options.
  */
 import type { StylizeInput } from '../../commands/index.ts';
+import {
+  encoderChoice,
+  type EncoderChoice,
+  WEIGHT_PRESETS,
+  type WeightPreset,
+} from '../../engine/index.ts';
 import { SlackUserError } from './errors.ts';
 
 export type TextOptions = Omit<StylizeInput, 'photo' | 'styleImage'>;
 
 const PRESERVE = new Set(['preserve', 'preserve-color', 'preserve-colour', 'preserve_color']);
+/** Words that switch something on, as they may be typed. */
+const FLAGS: Readonly<Record<string, 'wholePhoto' | 'allFaces' | 'reconstruct'>> = {
+  whole: 'wholePhoto',
+  'whole-photo': 'wholePhoto',
+  whole_photo: 'wholePhoto',
+  'all-faces': 'allFaces',
+  all_faces: 'allFaces',
+  reconstruct: 'reconstruct',
+};
+const PRESETS = Object.keys(WEIGHT_PRESETS) as WeightPreset[];
 
 /**
  * @throws {SlackUserError} `bad-text`, naming the word it could not read.
@@ -22,7 +39,14 @@ export function parseStyleText(text: string): TextOptions {
     .filter(Boolean);
   for (const word of words) {
     const [key, value] = splitOption(word);
+    const flag = value === undefined ? FLAGS[key.toLowerCase()] : undefined;
     if (value === undefined && PRESERVE.has(key.toLowerCase())) options.preserveColor = true;
+    else if (flag) options[flag] = true;
+    else if (key === 'faces' && value === 'all') options.allFaces = true;
+    else if (key === 'preset') options.preset = oneOf('preset', value, PRESETS);
+    else if (key === 'truncation') options.truncation = unit(key, value);
+    else if (key === 'encoder')
+      options.encoder = oneOf<EncoderChoice>(key, value, encoderChoice.options);
     else if (value === undefined && options.pack === undefined) Object.assign(options, style(key));
     else if (key === 'structure') options.structure = unit(key, value);
     else if (key === 'color' || key === 'colour') options.color = unit('colour', value);
@@ -51,6 +75,17 @@ function style(token: string): Pick<TextOptions, 'pack' | 'exemplar' | 'style'> 
     pack: token.slice(0, at),
     exemplar: /^\d+$/.test(exemplar) ? Number(exemplar) : exemplar,
   };
+}
+
+function oneOf<T extends string>(name: string, raw: string | undefined, allowed: readonly T[]): T {
+  const value = raw?.toLowerCase();
+  if (!(allowed as readonly (string | undefined)[]).includes(value)) {
+    throw new SlackUserError(
+      'bad-text',
+      `${name} must be one of ${allowed.join(', ')}, not "${raw ?? ''}".`,
+    );
+  }
+  return value as T;
 }
 
 function unit(name: string, raw: string | undefined): number {
