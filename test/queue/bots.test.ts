@@ -85,7 +85,7 @@ describe('queue mode: two bot processes over one Redis', { timeout: 120_000 }, (
   let lb: Loopback;
   let a: Bot;
   let b: Bot;
-  const users = ['ann', 'bea', 'cy'];
+  const users = ['ann', 'bea', 'cy', 'dee'];
   before(async () => {
     lb = await loopback();
     // A worker publishes the styles the bots list; each bot reads them when it connects.
@@ -169,5 +169,33 @@ describe('queue mode: two bot processes over one Redis', { timeout: 120_000 }, (
     const record = await a.commands.job(rerolled.jobId);
     assert.equal(record?.parentJobId, made.jobId, 'bot A reads the record bot B wrote');
     assert.equal(record?.style.kind, 'sampled');
+  });
+
+  it('a fusion strip made through one bot: the other picks a tile by its reference', async () => {
+    const dee = caller('dee');
+    const strip = final(
+      await send((sink) =>
+        a.commands.styleBlend(
+          dee,
+          { a: '1', b: 'demo-64:random:s:c', strip: true, photo: PHOTO },
+          sink,
+        ),
+      ).done,
+      'result',
+    );
+    // Each tile's reference reached the bot (its reply lists them) and the record bot B reads.
+    const tiles = (await b.commands.job(strip.jobId))?.tiles;
+    assert.equal(tiles?.length, 6);
+    assert.equal(tiles[0], 'demo-64:1+random:s:c@0');
+    for (const [i, tile] of tiles.entries())
+      assert.ok(strip.text.includes(`${i + 1}: \`${tile}\``));
+
+    const picked = final(
+      await send((sink) => b.commands.pick(dee, { jobId: strip.jobId, tile: 3 }, sink)).done,
+      'result',
+    );
+    assert.ok(picked.text.includes(`style: \`${tiles[2]}\``), picked.text);
+    const record = await a.commands.job(picked.jobId);
+    assert.deepEqual(record?.style, { kind: 'reference', reference: tiles[2] });
   });
 });
