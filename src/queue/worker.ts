@@ -55,7 +55,15 @@ export async function startQueueWorker(
     // Released once per job: a retry (after a crash) was never counted again.
     if (job.attemptsStarted <= 1) await releasePriority(redis, keys.queued, request.userId);
     const log = logger.child({ jobId: job.id, userId: request.userId });
-    const handle = engine.submit(request);
+    let handle: ReturnType<Engine['submit']>;
+    try {
+      handle = engine.submit(request);
+    } catch (error) {
+      // Refused before it ran (the request does not parse, the engine is shutting down): the same
+      // on every worker, so no retry.
+      if (error instanceof UserError) throw new UnrecoverableError(encodeError(error));
+      throw error;
+    }
     handle.on('stage', ({ stage }) => {
       const progress: JobProgressData = { stage };
       job.updateProgress(progress).catch(() => undefined);
