@@ -20,7 +20,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { numel, type LazyTensor, type StateDict } from '../src/engine/checkpoint/tensor.ts';
-import { demoCheckpoints } from '../src/engine/pack/demo.ts';
+import { demoCheckpoints } from '../src/engine/families/dualstylegan/demo-weights.ts';
 import {
   objectNpy,
   pickledArray,

@@ -17,7 +17,7 @@ import path from 'node:path';
 import { openTorchCheckpoint, requireTensor, stateDictAt } from '../src/engine/checkpoint/index.ts';
 import { numel } from '../src/engine/checkpoint/tensor.ts';
 import { decodeImage } from '../src/engine/image/decode.ts';
-import { demoCheckpoints } from '../src/engine/pack/demo.ts';
+import { demoCheckpoints } from '../src/engine/families/dualstylegan/demo-weights.ts';
 import { createRng } from '../src/engine/random.ts';
 import { float32Bytes, stateDictPickle, tempDir, writeZip } from '../test/checkpoint/helpers.ts';
 import { pngHeaderOnly } from '../test/helpers/images.ts';

@@ -30,7 +30,7 @@ import type * as EngineModule from '../src/engine/engine.ts';
 import type * as DemoModule from '../src/engine/pack/demo-packs.ts';
 import type * as PlaygroundModule from '../src/bots/playground/server.ts';
 import type { Reply } from '../src/commands/types.ts';
-import type { DemoSize } from '../src/engine/pack/demo.ts';
+import type { DemoSize } from '../src/engine/pack/demo-packs.ts';
 import { FakeDiscord, snowflake, user } from '../test/discord/fake-discord.ts';
 import { slash } from '../test/discord/payloads.ts';
 

@@ -15,7 +15,7 @@ import { createEngine } from '../src/app.ts';
 import { createCommands } from '../src/commands/index.ts';
 import type { Caller, Reply } from '../src/commands/types.ts';
 import { loadConfig } from '../src/config.ts';
-import type { DemoSize } from '../src/engine/pack/demo.ts';
+import type { DemoSize } from '../src/engine/pack/demo-packs.ts';
 import { writeDemoPacks } from '../src/engine/pack/demo-packs.ts';
 
 /** 64, 256 or 1024: the sizes demo packs come in. */

@@ -36,6 +36,14 @@ async function timed<T>(label: string, step: () => Promise<T>): Promise<T> {
   return result;
 }
 
+interface DemoFlags {
+  size: string;
+  seed: string;
+  out: string;
+  wplus?: boolean;
+  architecture: string;
+}
+
 export function registerModels(program: Command): void {
   const models = program.command('models').description('install and inspect style packs');
   registerPull(models);
@@ -47,7 +55,8 @@ export function registerModels(program: Command): void {
     )
     .option('--style <name...>', 'only these style directories')
     .option('--out <dir>', 'where packs go', DEFAULT_MODELS_DIR)
-    .action(async (dir: string, opts: { style?: string[]; out: string }) => {
+    .option('--architecture <name>', 'the model family whose release <dir> is', 'dualstylegan')
+    .action(async (dir: string, opts: { style?: string[]; out: string; architecture: string }) => {
       console.log(OFFICIAL_LICENCE);
       const release = removePacksOnSignal(opts.out, 'import interrupted');
       try {
@@ -55,6 +64,7 @@ export function registerModels(program: Command): void {
           importOfficial(dir, {
             out: opts.out,
             ...(opts.style && { styles: opts.style }),
+            architecture: opts.architecture,
             onPack: (name) => console.log(`importing ${name} …`),
           }),
         );
@@ -74,7 +84,8 @@ export function registerModels(program: Command): void {
     .option('--out <dir>', 'where packs go', DEFAULT_MODELS_DIR)
     .option('--wplus', 'also build the W+ (identity) encoder (default below 1024)')
     .option('--no-wplus', 'skip the W+ encoder')
-    .action(async (opts: { size: string; seed: string; out: string; wplus?: boolean }) => {
+    .option('--architecture <name>', 'the model family whose demo packs to build', 'dualstylegan')
+    .action(async (opts: DemoFlags) => {
       const size = Number(opts.size);
       if (size !== 64 && size !== 256 && size !== 1024) {
         program.error(`--size must be 64, 256 or 1024, not ${opts.size}`);
@@ -82,6 +93,7 @@ export function registerModels(program: Command): void {
       const packs = await timed('built', () =>
         writeDemoPacks(opts.out, size as DemoSize, {
           seed: Number(opts.seed),
+          architecture: opts.architecture,
           ...(opts.wplus !== undefined && { wPlus: opts.wplus }),
         }),
       );

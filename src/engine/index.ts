@@ -79,7 +79,7 @@ export { createLatentCache, latentNamespace, type LatentCache } from './cache/la
 export { OFFICIAL_LICENCE, type Manifest } from './pack/manifest.ts';
 export { listPacks, openPack, verifyPack, type InstalledPack } from './pack/store.ts';
 export { writeDemoPacks } from './pack/demo-packs.ts';
-export type { DemoSize } from './pack/demo.ts';
+export type { DemoSize } from './pack/demo-packs.ts';
 export { importOfficial, removeIfEmpty } from './pack/official.ts';
 export { removePartialPacks } from './pack/write.ts';
 export { pullStyles, type PullEvent } from './pack/pull.ts';
@@ -90,6 +90,7 @@ export {
   UnknownArchitectureError,
   familyFor,
   registerFamily,
+  type FamilyPacks,
   type ModelFamily,
   type StyleJob,
   type StyleModel,

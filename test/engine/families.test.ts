@@ -2,7 +2,7 @@
  * The model-family seam: a pack's `architecture` picks the code that loads and runs it. A test
  * family registered through the public registry runs a request through Engine end to end (in
  * the inference host too); an unknown architecture is a typed error; a pack without the field
- * is DualStyleGAN.
+ * is DualStyleGAN; `models demo`/`models import` go through the family the options name.
  */
 import assert from 'node:assert/strict';
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
@@ -11,6 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
 import {
   Engine,
+  importOfficial,
   registerFamily,
   UnknownArchitectureError,
   writeDemoPacks,
@@ -81,5 +82,26 @@ describe('model families', { timeout: 300_000 }, () => {
     const legacy = await engine.stylize(random('legacy-64'));
     const demo = await engine.stylize(random('demo-64'));
     assert.deepEqual(legacy.image.bytes, demo.image.bytes);
+  });
+
+  it('pack building goes through the family the architecture names', async () => {
+    const out = tempDir('families-demo');
+    const packs = await writeDemoPacks(out, 64, { architecture: TOY_ARCHITECTURE, wPlus: false });
+    assert.equal(packs.style.architecture, TOY_ARCHITECTURE);
+    const onDisk = readManifest(join(out, packs.style.name));
+    assert.equal(onDisk.kind === 'style' && onDisk.architecture, TOY_ARCHITECTURE);
+    await assert.rejects(
+      importOfficial(models, { out, architecture: TOY_ARCHITECTURE }),
+      /the toy family has no release/,
+    );
+    await assert.rejects(writeDemoPacks(out, 64, { architecture: 'mystery' }), (e: unknown) => {
+      assert.ok(e instanceof UnknownArchitectureError, String(e));
+      assert.equal(e.architecture, 'mystery');
+      return true;
+    });
+    await assert.rejects(
+      importOfficial(models, { out, architecture: 'mystery' }),
+      UnknownArchitectureError,
+    );
   });
 });

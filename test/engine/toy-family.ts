@@ -1,9 +1,13 @@
 /**
  * A second model family for tests: a "generator" that paints every pixel the same colour,
  * (-1, 0, 1) per channel, whatever the codes. It is registered through the public registry
- * only, to show a family plugs in without touching the engine.
+ * only, to show a family plugs in without touching the engine. Its demo packs are
+ * DualStyleGAN's files under a manifest that names the toy (it runs any pack's shapes).
  */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import {
+  familyFor,
   formatStyleRef,
   UserError,
   type ModelFamily,
@@ -60,6 +64,17 @@ const toy: ModelFamily = {
     return model;
   },
   async warm() {},
+  packs: {
+    async demo(out, size, options) {
+      const packs = await (await familyFor('dualstylegan')).packs!.demo(out, size, options);
+      const file = join(out, packs.style.name, 'manifest.json');
+      const manifest = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+      writeFileSync(file, JSON.stringify({ ...manifest, architecture: TOY_ARCHITECTURE }));
+      return { ...packs, style: { ...packs.style, architecture: TOY_ARCHITECTURE } };
+    },
+    importRelease: () =>
+      Promise.reject(new UserError('bad-option', 'the toy family has no release')),
+  },
 };
 
 export default toy;

@@ -20,7 +20,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { writeDemoPacks, type DemoPackOptions } from '../../src/engine/pack/demo-packs.ts';
-import type { DemoSize } from '../../src/engine/pack/demo.ts';
+import type { DemoSize } from '../../src/engine/pack/demo-packs.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const CACHE = join(tmpdir(), 'pastiche-test-demo-packs');

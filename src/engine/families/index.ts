@@ -9,7 +9,7 @@
 import { PasticheError } from '../errors.ts';
 import type { ModelFamily } from './types.ts';
 
-export type { ModelFamily, StyleJob, StyleModel, StyledInputs } from './types.ts';
+export type { FamilyPacks, ModelFamily, StyleJob, StyleModel, StyledInputs } from './types.ts';
 
 /** A pack names an architecture no registered family provides. */
 export class UnknownArchitectureError extends PasticheError {

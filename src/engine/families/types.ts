@@ -2,10 +2,13 @@
  * What a model family provides: the code that turns a request into generator inputs (in the
  * engine's process) and the code that loads and runs a pack's networks (in the inference host).
  * The pack's manifest names its family in `architecture`; families/index.ts maps the name here.
+ * A family may also make its packs (`packs`: import of its checkpoints, demo weights).
  */
 import type { LatentCache } from '../cache/latents.ts';
 import type { InferenceClient } from '../inference/client.ts';
-import type { StyleManifest } from '../pack/manifest.ts';
+import type { DemoPackOptions, DemoPacks, DemoSize } from '../pack/demo-packs.ts';
+import type { Manifest, StyleManifest } from '../pack/manifest.ts';
+import type { ImportOptions } from '../pack/official.ts';
 import type { InstalledPack } from '../pack/store.ts';
 import type { ParsedRequest } from '../request.ts';
 import type { StyleUsed } from '../results.ts';
@@ -67,4 +70,19 @@ export interface ModelFamily {
   load(pack: InstalledPack, encoder: LoadedEncoder, options: SessionOptions): Promise<StyleModel>;
   /** Inference host: runs each network once, so the first request is as fast as later ones. */
   warm(model: StyleModel): Promise<void>;
+  /** CLI: how the family's packs are made; none for a family that only runs packs made elsewhere. */
+  readonly packs?: FamilyPacks;
+}
+
+/**
+ * Making a family's packs: which graphs a style pack has and how they are built from the
+ * family's checkpoints. The shared parts stay in pack/: the encoder pack and provenance
+ * (import.ts), pack names and skipping what is installed (official.ts), atomic writes
+ * (write.ts). Load the builders lazily: the inference host never needs them.
+ */
+export interface FamilyPacks {
+  /** `models demo`: packs of `size` from seeded random weights, through the import code. */
+  demo(out: string, size: DemoSize, options: DemoPackOptions): Promise<DemoPacks>;
+  /** `models import <dir>`: the packs of the family's release folder, encoders first. */
+  importRelease(dir: string, options: ImportOptions): Promise<Manifest[]>;
 }

@@ -15,6 +15,9 @@ export const MANIFEST = 'manifest.json';
 export const PACK_FORMAT = 2;
 
 /** The official weights' licence, repeated wherever they are downloaded, imported or listed. */
+/** The model family of packs whose manifest names none, and of `models import`/`demo` by default. */
+export const DEFAULT_ARCHITECTURE = 'dualstylegan';
+
 export const OFFICIAL_LICENCE =
   'DualStyleGAN weights: S-Lab License 1.0, non-commercial use only (https://github.com/williamyang1991/DualStyleGAN)';
 export const DEMO_LICENCE =
@@ -84,7 +87,7 @@ export const styleManifest = z.object({
   architecture: z
     .string()
     .regex(/^[a-z0-9][a-z0-9_-]*$/)
-    .default('dualstylegan'),
+    .default(DEFAULT_ARCHITECTURE),
   /** The shared pack with the encoder (and usually the mapping network) this style pairs with. */
   encoder: z.string(),
   size: z.number().int().positive(),

@@ -1,42 +1,28 @@
 /**
- * `pastiche models import <dir>`: packs from the files as the DualStyleGAN release ships them
- * (`encoder.pt`, `<style>/generator.pt`, `<style>/sampler.pt`, `<style>/*exstyle_code.npy`).
+ * `pastiche models import <dir>`: packs from a model family's release files (DualStyleGAN's by
+ * default; its layout is in families/dualstylegan/release.ts). What every family's import shares
+ * is here: pack names from folder names, skipping what is already installed from the same
+ * files, refusing to replace a pack of another kind, and cleaning up a failed first import.
  */
-import { existsSync, readdirSync, rmdirSync, statSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { existsSync, readdirSync, rmdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { CheckpointError } from '../checkpoint/errors.ts';
-import { readNpy } from '../checkpoint/npy.ts';
+import { familyFor } from '../families/index.ts';
 import {
-  openTorchCheckpoint,
-  stateDictAt,
-  tensorAt,
-  valueAt,
-  type TorchCheckpoint,
-} from '../checkpoint/torch.ts';
-import { writeEncoderPack, writeStylePack } from './import.ts';
-import {
+  DEFAULT_ARCHITECTURE,
   MANIFEST,
-  OFFICIAL_LICENCE,
   PACK_FORMAT,
   readManifest,
   type FileEntry,
-  type LatentSpace,
   type Manifest,
   wPlusEncoderName,
 } from './manifest.ts';
-import { describeFile } from './write.ts';
 
 /** The shared pack official styles pair with. */
 export const OFFICIAL_ENCODER_PACK = 'encoder';
 
-/** The release's encoders by file name (nothing inside the files tells them apart). */
-const ENCODERS: readonly { file: string; pack: string; space: LatentSpace }[] = [
-  { file: 'encoder.pt', pack: OFFICIAL_ENCODER_PACK, space: 'z+' },
-  { file: 'encoder_wplus.pt', pack: wPlusEncoderName(OFFICIAL_ENCODER_PACK), space: 'w+' },
-];
-
-// Refined codes (cartoon, caricature, anime) were optimised after encoding; prefer them.
-const CODE_TABLES = ['refined_exstyle_code.npy', 'exstyle_code.npy'];
+/** The shared encoder packs (z+ and W+), which no style may replace. */
+const SHARED_ENCODER_PACKS = [OFFICIAL_ENCODER_PACK, wPlusEncoderName(OFFICIAL_ENCODER_PACK)];
 
 export interface ImportOptions {
   out: string;
@@ -44,18 +30,15 @@ export interface ImportOptions {
   styles?: string[];
   /** Called as each pack starts, for progress output. */
   onPack?: (name: string) => void;
-}
-
-function withCheckpoint<T>(file: string, body: (c: TorchCheckpoint) => Promise<T>): Promise<T> {
-  const checkpoint = openTorchCheckpoint(file);
-  return body(checkpoint).finally(() => checkpoint.close());
+  /** The model family whose release `dir` is (default DualStyleGAN). */
+  architecture?: string;
 }
 
 /**
  * The installed pack `name` if it was made from exactly these source files (same sha256), so
  * re-running an import or a pull does not rebuild a 1 GB pack for nothing.
  */
-function installedFrom(
+export function installedFrom(
   out: string,
   name: string,
   sources: readonly FileEntry[],
@@ -69,100 +52,6 @@ function installedFrom(
   return same && m.format === PACK_FORMAT ? m : undefined;
 }
 
-async function importEncoder(
-  file: string,
-  out: string,
-  pack: string,
-  space: LatentSpace,
-): Promise<Manifest> {
-  const sources = [await describeFile(file, basename(file))];
-  const installed = installedFrom(out, pack, sources);
-  if (installed) return installed;
-  return withCheckpoint(file, async (c) => {
-    const opts = valueAt(c, ['opts']);
-    const flag = (key: string): boolean => opts instanceof Map && opts.get(key) === true;
-    if (flag('learn_in_w')) {
-      throw new CheckpointError(
-        'unsupported',
-        file,
-        'an encoder trained with learn_in_w (one W code) is not supported',
-      );
-    }
-    return writeEncoderPack(
-      out,
-      pack,
-      {
-        stateDict: stateDictAt(c, ['state_dict']),
-        latentAvg: flag('start_from_latent_avg') ? tensorAt(c, ['latent_avg']) : undefined,
-        file,
-      },
-      { sources, licence: OFFICIAL_LICENCE, demo: false },
-      space,
-      { runGraphs: true },
-    );
-  });
-}
-
-async function importStyle(dir: string, name: string, out: string): Promise<Manifest> {
-  const table = CODE_TABLES.find((t) => existsSync(join(dir, t)));
-  if (!table)
-    throw new CheckpointError(
-      'not-found',
-      dir,
-      `no ${CODE_TABLES.join(' or ')} beside generator.pt`,
-    );
-  const codesFile = join(dir, table);
-  const codes = readNpy(codesFile);
-  if (codes.kind !== 'dict') {
-    throw new CheckpointError(
-      'bad-format',
-      codesFile,
-      'expected a dict of exemplar codes, found a plain array',
-    );
-  }
-  const generatorFile = join(dir, 'generator.pt');
-  const samplerFile = join(dir, 'sampler.pt');
-  const files = [generatorFile, codesFile, ...(existsSync(samplerFile) ? [samplerFile] : [])];
-  const sources = await Promise.all(files.map((f) => describeFile(f, `${name}/${basename(f)}`)));
-  const installed = installedFrom(out, name, sources);
-  if (installed) return installed;
-  return withCheckpoint(generatorFile, async (generator) => {
-    const sampler = existsSync(samplerFile) ? openTorchCheckpoint(samplerFile) : undefined;
-    try {
-      return await writeStylePack(
-        out,
-        name,
-        OFFICIAL_ENCODER_PACK,
-        {
-          generator: stateDictAt(generator, ['g_ema']),
-          generatorFile,
-          ...(sampler && {
-            sampler: {
-              structure: stateDictAt(sampler, ['structure']),
-              color: stateDictAt(sampler, ['color']),
-              file: samplerFile,
-            },
-          }),
-          codes: codes.entries,
-          codesFile,
-          codeTable: table,
-        },
-        { sources, licence: OFFICIAL_LICENCE, demo: false },
-        { runGraphs: true },
-      );
-    } finally {
-      sampler?.close();
-    }
-  });
-}
-
-/** Style directories of a release folder: those holding a `generator.pt`. */
-export function findStyles(dir: string): string[] {
-  return readdirSync(dir)
-    .filter((d) => statSync(join(dir, d)).isDirectory() && existsSync(join(dir, d, 'generator.pt')))
-    .sort();
-}
-
 const PACK_NAME = /^[a-z0-9][a-z0-9_-]*$/;
 
 /**
@@ -173,7 +62,7 @@ const PACK_NAME = /^[a-z0-9][a-z0-9_-]*$/;
 export function stylePackNames(dir: string, styles: readonly string[]): Map<string, string> {
   const names = new Map<string, string>();
   const owners = new Map<string, string>(
-    ENCODERS.map(({ pack }) => [pack, `the shared encoder pack "${pack}"`]),
+    SHARED_ENCODER_PACKS.map((pack) => [pack, `the shared encoder pack "${pack}"`]),
   );
   for (const style of styles) {
     const name = style.toLowerCase().replace(/[^a-z0-9_-]/g, '-');
@@ -199,7 +88,12 @@ export function stylePackNames(dir: string, styles: readonly string[]): Map<stri
 }
 
 /** Refuses to replace an installed pack of another kind (a style over an encoder). */
-function assertReplaceable(out: string, name: string, kind: Manifest['kind'], source: string) {
+export function assertReplaceable(
+  out: string,
+  name: string,
+  kind: Manifest['kind'],
+  source: string,
+) {
   const dir = join(out, name);
   if (!existsSync(join(dir, MANIFEST))) return;
   const installed = readManifest(dir);
@@ -213,15 +107,16 @@ function assertReplaceable(out: string, name: string, kind: Manifest['kind'], so
 }
 
 /**
- * Imports the encoders (`dir/encoder.pt`, and `dir/encoder_wplus.pt` as a second, W+ pack) first,
- * then each style, so that styles can share the encoder pack's mapping network. When it fails,
- * an `out` it had to create is removed again if nothing was installed there.
+ * Imports a release folder through its model family (DualStyleGAN unless `architecture` says).
+ * When it fails, an `out` it had to create is removed again if nothing was installed there.
  */
 export async function importOfficial(dir: string, options: ImportOptions): Promise<Manifest[]> {
   if (!existsSync(dir)) throw new CheckpointError('not-found', dir, 'no such directory');
   const created = !existsSync(options.out);
   try {
-    return await importAll(dir, options);
+    const family = await familyFor(options.architecture ?? DEFAULT_ARCHITECTURE);
+    if (!family.packs) throw new Error(`the ${family.architecture} family imports no checkpoints`);
+    return await family.packs.importRelease(dir, options);
   } catch (error) {
     if (created) removeIfEmpty(options.out);
     throw error;
@@ -235,37 +130,4 @@ export function removeIfEmpty(dir: string): void {
   } catch {
     // Missing already, or not ours to remove: nothing to clean.
   }
-}
-
-async function importAll(dir: string, options: ImportOptions): Promise<Manifest[]> {
-  const manifests: Manifest[] = [];
-  for (const { file, pack, space } of ENCODERS) {
-    if (!existsSync(join(dir, file))) continue;
-    assertReplaceable(options.out, pack, 'encoder', join(dir, file));
-    options.onPack?.(pack);
-    manifests.push(await importEncoder(join(dir, file), options.out, pack, space));
-  }
-  const found = findStyles(dir);
-  const wanted = options.styles ?? found;
-  for (const style of wanted) {
-    if (!found.includes(style)) {
-      throw new CheckpointError('not-found', join(dir, style), 'no generator.pt for this style');
-    }
-  }
-  // Checked for every style before the first is imported, so a collision costs no work.
-  const names = stylePackNames(dir, wanted);
-  for (const style of wanted) {
-    const name = names.get(style)!;
-    assertReplaceable(options.out, name, 'style', join(dir, style));
-    options.onPack?.(name);
-    manifests.push(await importStyle(join(dir, style), name, options.out));
-  }
-  if (manifests.length === 0) {
-    throw new CheckpointError(
-      'not-found',
-      dir,
-      'neither encoder.pt, encoder_wplus.pt nor any <style>/generator.pt found',
-    );
-  }
-  return manifests;
 }

@@ -1,7 +1,8 @@
 /**
  * DualStyleGAN (Yang et al., CVPR 2022): a face's content code and an exemplar's style code,
- * mixed per slot by structure and colour weights. Its packs are made by pack/import.ts (the
- * official checkpoints) and pack/demo.ts (seeded random weights).
+ * mixed per slot by structure and colour weights. Its packs: style-pack.ts (the graphs of a
+ * style pack), release.ts (the official checkpoints), demo.ts and demo-weights.ts (seeded
+ * random weights in the release's layout).
  */
 import { LoadedStyle } from '../../runtime/loaded.ts';
 import type { ModelFamily, StyleModel } from '../types.ts';
@@ -26,6 +27,11 @@ const dualStyleGan: ModelFamily = {
     };
     for (let i = 0; i < WARMUP_RUNS; i++) await style.generate([input]);
     if (style.manifest.hasSampler) await style.sample('warmup', 'warmup');
+  },
+  packs: {
+    demo: async (out, size, options) => (await import('./demo.ts')).writeDemo(out, size, options),
+    importRelease: async (dir, options) =>
+      (await import('./release.ts')).importRelease(dir, options),
   },
 };
 
