@@ -51,6 +51,8 @@ export interface CommandContext {
   readonly metrics?: JobMetrics;
   /** This request's log: its lines carry `requestId` and `userId` (and `jobId` once a job runs). */
   readonly logger: Logger;
+  /** This request's id, passed with its jobs so a queue worker's log lines carry it too. */
+  readonly requestId?: string;
 }
 
 /**

@@ -228,7 +228,7 @@ export async function createCommands(options: CreateCommandsOptions): Promise<Co
     try {
       // Refusals by limits and by the engine are counted where they are thrown (run-job.ts).
       if (closed) throw refused(new UserError('busy', 'shutting down'));
-      await command.run({ ...ctx, logger }, caller, input, send);
+      await command.run({ ...ctx, logger, requestId }, caller, input, send);
     } catch (error) {
       const reply = errorReply(error, onError, requestId);
       logger.debug({ command: command.name, code: reply.code }, 'error reply');

@@ -30,7 +30,11 @@ export type WireRequest = Omit<StylizeRequest, 'face' | 'style'> & {
   style: WireStyle;
 };
 
-/** A job's data in BullMQ. `v` lets a rolling upgrade tell old jobs apart. */
+/**
+ * A job's data in BullMQ. `v` lets a rolling upgrade tell old jobs apart. The request's
+ * optional `requestId` (the command's) puts the worker's log lines beside the bot's; jobs
+ * enqueued by a bot without it still decode.
+ */
 export interface JobData {
   v: 1;
   request: WireRequest;
@@ -70,6 +74,7 @@ const base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'expected base64');
 const jobData = z.object({
   v: z.literal(1),
   request: z.looseObject({
+    requestId: z.string().min(1).max(64).optional(),
     face: z.union([
       z.object({ kind: z.literal('photo'), bytes64: base64 }),
       z.looseObject({ kind: z.enum(['cached-photo', 'random']) }),

@@ -53,7 +53,11 @@ export async function startQueueWorker(
     }
     // Released once per job: a retry (after a crash) was never counted again.
     if (job.attemptsStarted <= 1) await releasePriority(redis, keys.queued, request.userId);
-    const log = logger.child({ jobId: job.id, userId: request.userId });
+    const log = logger.child({
+      jobId: job.id,
+      userId: request.userId,
+      ...(request.requestId && { requestId: request.requestId }),
+    });
     const handle = engine.submit(request);
     handle.on('stage', ({ stage }) => {
       const progress: JobProgressData = { stage };
@@ -107,7 +111,9 @@ export async function startQueueWorker(
     logger.warn(
       {
         jobId: job?.id,
+        // Unvalidated (the data may be what failed): pino writes whatever it is as JSON.
         userId: (job?.data.request as { userId?: unknown } | undefined)?.userId,
+        requestId: (job?.data.request as { requestId?: unknown } | undefined)?.requestId,
         attempt: job?.attemptsMade,
         err: error,
       },
