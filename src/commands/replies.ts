@@ -1,5 +1,10 @@
 /** Turning errors, waits and parameters into the words of a reply. */
-import { describeError, type StyleInfo, type StylizeResult } from '../engine/index.ts';
+import {
+  describeError,
+  type EncodedImage,
+  type StyleInfo,
+  type StylizeResult,
+} from '../engine/index.ts';
 import { LimitError } from './limits.ts';
 import type { JobRecord, RecordStyle } from './records.ts';
 import type { OnError, Reply, ResultParams, Stage } from './types.ts';
@@ -48,6 +53,17 @@ const STAGE_WORDS: Record<Stage, string> = {
   encoding: 'Reading the face…',
   generating: 'Painting…',
 };
+
+/** The status that shows a job's first look while the generator finishes it. */
+export function previewReply(jobId: string, preview: EncodedImage): Reply {
+  return {
+    kind: 'status',
+    jobId,
+    stage: 'generating',
+    text: 'First look — adding the details…',
+    preview,
+  };
+}
 
 /** A `status` reply; `position` and `etaMs` only while queued. */
 export function statusReply(jobId: string, stage: Stage, position?: number, etaMs = 0): Reply {

@@ -14,7 +14,7 @@ import type { ActiveJob } from './active.ts';
 import { channelOf, ownerOf, type CommandContext, type Send } from './context.ts';
 import { isRefusal, LimitError } from './limits.ts';
 import type { JobRecord, RecordStyle } from './records.ts';
-import { paramsText, resultParams, statusReply } from './replies.ts';
+import { paramsText, previewReply, resultParams, statusReply } from './replies.ts';
 import type { Caller } from './types.ts';
 
 /** What to make: the pack, where face and style come from, the options as the user gave them. */
@@ -81,6 +81,7 @@ export async function runJob(
     job.startedAt = Date.now();
   });
   handle.on('stage', ({ stage }) => void send(statusReply(jobId, stage)));
+  handle.on('preview', ({ image }) => void send(previewReply(jobId, image)));
   try {
     const result = await handle.result.then(
       (r) => {

@@ -41,8 +41,19 @@ export type Stage = 'queued' | 'warming-up' | 'aligning' | 'encoding' | 'generat
 
 /** What a command tells the adapter, in order; the adapter renders each once. */
 export type Reply =
-  /** Progress of a job: one status message, edited as it changes. */
-  | { kind: 'status'; jobId: string; stage: Stage; position?: number; text: string }
+  /**
+   * Progress of a job: one status message, edited as it changes. `preview`: a first look at the
+   * result (a small JPEG, at most one per job, while generating), shown until the result
+   * replaces it; an adapter that cannot show it shows the text.
+   */
+  | {
+      kind: 'status';
+      jobId: string;
+      stage: Stage;
+      position?: number;
+      text: string;
+      preview?: EncodedImage;
+    }
   /** A finished image; `jobId` is what re-roll buttons and reactions refer to. */
   | { kind: 'result'; jobId: string; image: EncodedImage; text: string; params: ResultParams }
   /** A refusal or failure, in words a user understands, with when to try again if relevant. */

@@ -203,6 +203,7 @@ export class Engine {
       ...(host.pid !== undefined && { pid: host.pid }),
       restarts: host.restarts,
       ...(host.lastCrash && { lastCrash: host.lastCrash }),
+      ...(host.peakRssBytes !== undefined && { peakRssBytes: host.peakRssBytes }),
       packs: [...this.#loaded.keys()],
       jobs: this.scheduler.stats(),
     };
@@ -343,6 +344,7 @@ export class Engine {
         ready.map((r) => r.prepared),
         items[ready[0]!.index]!.input.noiseSeed,
         signal,
+        (job, image) => items[ready[job]!.index]!.preview(image),
       );
     } catch (error) {
       for (const { index } of ready) results[index] = error as Error;
@@ -363,7 +365,12 @@ export class Engine {
     return results;
   };
 
-  private generate(batch: readonly Prepared[], noiseSeed: string | undefined, signal: AbortSignal) {
+  private generate(
+    batch: readonly Prepared[],
+    noiseSeed: string | undefined,
+    signal: AbortSignal,
+    onPreview: (job: number, image: EncodedImage) => void,
+  ) {
     return this.host.call(
       'generate',
       {
@@ -374,6 +381,7 @@ export class Engine {
         outputs: batch.map((p) => this.jobOutput(p)),
       },
       signal,
+      (progress) => onPreview(progress.job, progress.image),
     );
   }
 

@@ -55,6 +55,8 @@ export interface EngineHealth {
   /** Times the inference host died and was restarted. */
   restarts: number;
   lastCrash?: HostHealth['lastCrash'];
+  /** The inference host's peak resident memory in bytes (its models), as of its latest answer. */
+  peakRssBytes?: number;
   /** Packs loaded in the inference host. */
   packs: string[];
   jobs: SchedulerStats;

@@ -40,14 +40,18 @@ export interface JobData {
   request: WireRequest;
 }
 
-export type WireResult = Omit<StylizeResult, 'image'> & {
-  image: Omit<EncodedImage, 'bytes'> & { bytes64: string };
-};
+export type WireResult = Omit<StylizeResult, 'image'> & { image: WireImage };
 
-/** What a worker reports through `job.updateProgress`. */
-export interface JobProgressData {
-  stage: JobStage;
-}
+type WireImage = Omit<EncodedImage, 'bytes'> & { bytes64: string };
+
+/**
+ * What a worker reports through `job.updateProgress` (BullMQ's progress event, on the queue's
+ * event stream): a stage, or the job's preview image (a small JPEG).
+ */
+export type JobProgressData = { stage: JobStage } | { preview: WireImage };
+
+/** A preview is a few tens of kB; a larger one read back from Redis is ignored. */
+const PREVIEW_MAX_BASE64 = 1024 * 1024;
 
 const b64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64');
 const unb64 = (text: string): Uint8Array => new Uint8Array(Buffer.from(text, 'base64'));
@@ -106,19 +110,28 @@ export function decodeRequest(raw: unknown): StylizeRequest {
   };
 }
 
+const toWireImage = ({ bytes, ...image }: EncodedImage): WireImage => ({
+  ...image,
+  bytes64: b64(bytes),
+});
+const fromWireImage = ({ bytes64, ...image }: WireImage): EncodedImage => ({
+  ...image,
+  bytes: unb64(bytes64),
+});
+
 export function encodeResult(result: StylizeResult): WireResult {
-  const { bytes, ...image } = result.image;
-  return { ...result, image: { ...image, bytes64: b64(bytes) } };
+  return { ...result, image: toWireImage(result.image) };
 }
 
 const finite = z.number().finite();
+const wireImage = z.object({
+  format: z.enum(['jpeg', 'webp', 'png']),
+  width: z.number().int().positive(),
+  height: z.number().int().positive(),
+  bytes64: base64,
+});
 const wireResult = z.object({
-  image: z.object({
-    format: z.enum(['jpeg', 'webp', 'png']),
-    width: z.number().int().positive(),
-    height: z.number().int().positive(),
-    bytes64: base64,
-  }),
+  image: wireImage,
   photoKey: z.string().optional(),
   face: z
     .object({
@@ -154,17 +167,28 @@ export function decodeResult(raw: unknown): StylizeResult {
   if (!parsed.success) {
     throw new UserError('internal', `job result is malformed: ${parsed.error.issues[0]?.message}`);
   }
-  const { image: wire, ...rest } = parsed.data;
-  const { bytes64, ...image } = wire;
-  return { ...(rest as Omit<StylizeResult, 'image'>), image: { ...image, bytes: unb64(bytes64) } };
+  const { image, ...rest } = parsed.data;
+  return { ...(rest as Omit<StylizeResult, 'image'>), image: fromWireImage(image) };
 }
 
-const progress = z.object({ stage: z.enum(['aligning', 'encoding', 'generating']) });
+/** A preview as progress data. */
+export function encodePreview(image: EncodedImage): JobProgressData {
+  return { preview: toWireImage(image) };
+}
 
-/** The stage a progress event reports, or undefined for anything else. */
-export function decodeProgress(raw: unknown): JobProgressData | undefined {
+const progress = z.union([
+  z.object({ stage: z.enum(['aligning', 'encoding', 'generating']) }),
+  z.object({ preview: wireImage.extend({ bytes64: base64.max(PREVIEW_MAX_BASE64) }) }),
+]);
+
+/** The stage or preview a progress event reports, or undefined for anything else. */
+export function decodeProgress(
+  raw: unknown,
+): { stage: JobStage } | { preview: EncodedImage } | undefined {
   const parsed = progress.safeParse(raw);
-  return parsed.success ? parsed.data : undefined;
+  if (!parsed.success) return undefined;
+  const data = parsed.data;
+  return 'preview' in data ? { preview: fromWireImage(data.preview) } : data;
 }
 
 const styleList = z.array(

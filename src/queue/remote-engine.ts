@@ -196,8 +196,10 @@ export class RemoteEngine implements EngineApi {
   #listen(): void {
     this.events.on('active', ({ jobId }) => this.#jobs.get(jobId)?.start());
     this.events.on('progress', ({ jobId, data }) => {
-      const stage = decodeProgress(data)?.stage;
-      if (stage) this.#jobs.get(jobId)?.stage(stage);
+      const progress = decodeProgress(data);
+      if (!progress) return;
+      if ('stage' in progress) this.#jobs.get(jobId)?.stage(progress.stage);
+      else this.#jobs.get(jobId)?.preview(progress.preview);
     });
     this.events.on('completed', ({ jobId }) => void this.#settle(jobId));
     this.events.on('failed', ({ jobId }) => void this.#settle(jobId));

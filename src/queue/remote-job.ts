@@ -3,7 +3,13 @@
  * scheduler's handle, driven by BullMQ's QueueEvents and the facade's poller. It settles exactly
  * once, so a job retried after a worker crash still gives its submitter one result.
  */
-import { JobEmitter, type JobHandle, type JobStage, type StylizeResult } from '../engine/index.ts';
+import {
+  JobEmitter,
+  type EncodedImage,
+  type JobHandle,
+  type JobStage,
+  type StylizeResult,
+} from '../engine/index.ts';
 
 export class RemoteJob extends JobEmitter<StylizeResult> implements JobHandle<StylizeResult> {
   readonly result: Promise<StylizeResult>;
@@ -48,6 +54,12 @@ export class RemoteJob extends JobEmitter<StylizeResult> implements JobHandle<St
     // poller may have seen neither); it implies the job started.
     this.start();
     if (this.state === 'running') this.tell('stage', { stage });
+  }
+
+  /** A preview implies the job runs, like a stage; one arriving after the result is dropped. */
+  preview(image: EncodedImage): void {
+    this.start();
+    if (this.state === 'running') this.tell('preview', { image });
   }
 
   finish(result: StylizeResult): boolean {

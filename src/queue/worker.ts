@@ -10,6 +10,7 @@ import { releasePriority } from './fairness.ts';
 import {
   decodeRequest,
   encodeError,
+  encodePreview,
   encodeResult,
   sideKeys,
   type JobData,
@@ -62,6 +63,9 @@ export async function startQueueWorker(
     handle.on('stage', ({ stage }) => {
       const progress: JobProgressData = { stage };
       job.updateProgress(progress).catch(() => undefined);
+    });
+    handle.on('preview', ({ image }) => {
+      job.updateProgress(encodePreview(image)).catch(() => undefined);
     });
     const poll = setInterval(() => {
       redis.exists(keys.cancel(job.id ?? '')).then(

@@ -25,10 +25,15 @@ describe('commands: stylize and friends', { timeout: 300_000 }, () => {
     const statuses = replies.filter((r) => r.kind === 'status');
     assert.ok(statuses.length > 0, 'status replies come before the result');
     assert.deepEqual(
-      statuses.map((s) => s.stage),
-      ['aligning', 'encoding', 'generating'],
+      statuses.map((s) => `${s.stage}${s.preview ? ' + preview' : ''}`),
+      ['aligning', 'encoding', 'generating', 'generating + preview'],
     );
     assert.ok(statuses.every((s) => s.jobId === result.jobId));
+    // The first look: a JPEG at a quarter of the result's side, just before the result.
+    const { preview } = statuses.at(-1)!;
+    assert.equal(replies.indexOf(statuses.at(-1)!), replies.indexOf(result) - 1);
+    const look = await sharp(preview!.bytes).metadata();
+    assert.deepEqual([look.format, look.width, look.height], ['jpeg', 16, 16]);
     const meta = await sharp(result.image.bytes).metadata();
     assert.deepEqual([meta.format, meta.width], ['jpeg', 64]);
     assert.deepEqual(result.params, {
@@ -55,7 +60,7 @@ describe('commands: stylize and friends', { timeout: 300_000 }, () => {
       rig.commands.stylize(caller('alice'), { exemplar: 'random' }, sink),
     );
     last(replies, 'result');
-    const stages = replies.flatMap((r) => (r.kind === 'status' ? [r.stage] : []));
+    const stages = replies.flatMap((r) => (r.kind === 'status' && !r.preview ? [r.stage] : []));
     assert.deepEqual(stages, ['generating'], 'the cached face code skips alignment and encoding');
     const none = await collect((sink) => rig.commands.stylize(caller('nobody'), {}, sink));
     assert.equal(last(none, 'error').code, 'no-photo');

@@ -93,3 +93,53 @@ test('a status pending when the result comes is never shown after it', async (t)
     ['⏳ Queued: #1 in line', ''],
   );
 });
+
+test('the preview is one status edit with its picture, and the result replaces it', async (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 0 });
+  const shown: { at: number; content: string; files: string[]; kind?: string }[] = [];
+  const record = (message: Outgoing, kind?: string) =>
+    shown.push({
+      at: Date.now(),
+      content: message.content,
+      files: message.files.map((f) => f.name ?? ''),
+      ...(kind && { kind }),
+    });
+  const surface: Surface = {
+    uploadLimit: 8 << 20,
+    async show(message, kind) {
+      record(message, kind);
+      return 'm1';
+    },
+    async add(message) {
+      record(message);
+      return 'm2';
+    },
+    async fail() {},
+  };
+  const view = new JobView(surface, { log: () => undefined });
+  const preview = { bytes: Uint8Array.of(1, 2), format: 'jpeg' as const, width: 16, height: 16 };
+  void view.sink(status('generating', 'Painting…'));
+  await advance(t, 0);
+  void view.sink({ ...status('generating', 'First look'), preview });
+  // Within the interval: the edit waits for it, then carries the picture.
+  await advance(t, STATUS_INTERVAL_MS);
+  const params = { pack: 'p', style: 's', structure: 0.6, color: 1, preserveColor: false };
+  void view.sink({
+    kind: 'result',
+    jobId: 'j1',
+    image: { bytes: Uint8Array.of(3), format: 'jpeg', width: 64, height: 64 },
+    text: 'done',
+    params: { ...params, size: 64, reference: 'p:0' },
+  });
+  await view.done();
+  assert.deepEqual(shown, [
+    { at: 0, content: '⏳ Painting…', files: [], kind: 'status' },
+    {
+      at: STATUS_INTERVAL_MS,
+      content: '⏳ First look',
+      files: ['preview-j1.jpg'],
+      kind: 'status',
+    },
+    { at: STATUS_INTERVAL_MS, content: 'done', files: ['pastiche-j1.jpg'] },
+  ]);
+});

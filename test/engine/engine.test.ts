@@ -238,6 +238,37 @@ describe('engine', { timeout: 300_000 }, () => {
     );
   });
 
+  it('sends a preview from the inference host while generating, before the result', async () => {
+    const events: string[] = [];
+    const previews: Buffer[] = [];
+    const job = engine.submit(request({ userId: 'p', format: 'png' }));
+    job.on('stage', ({ stage }) => events.push(stage));
+    job.on('preview', ({ image }) => {
+      events.push('preview');
+      previews.push(Buffer.from(image.bytes));
+      assert.deepEqual([image.format, image.width, image.height], ['jpeg', 16, 16]);
+    });
+    job.on('done', () => events.push('done'));
+    await job.result;
+    assert.deepEqual(events.slice(-3), ['generating', 'preview', 'done']);
+    // A real JPEG at the pack's preview side (a quarter of 64), whatever the result's format.
+    const meta = await sharp(previews[0]!).metadata();
+    assert.deepEqual([meta.format, meta.width, meta.height], ['jpeg', 16, 16]);
+    // The host tells its peak memory with its answers.
+    assert.ok((engine.health().peakRssBytes ?? 0) > 0, JSON.stringify(engine.health()));
+  });
+
+  it('sends no preview for a grid (it would show one tile of it)', async () => {
+    let previews = 0;
+    const grid = engine.submit(
+      request({ userId: 'p', variants: [{ kind: 'exemplar', pack: PACK, exemplar: 2 }] }),
+    );
+    grid.on('preview', () => previews++);
+    const result = await grid.result;
+    assert.equal(result.tiles?.length, 2);
+    assert.equal(previews, 0);
+  });
+
   it('reports queue positions and stages, and cancels queued and running jobs', async () => {
     const events: string[] = [];
     const running = engine.submit(

@@ -53,6 +53,18 @@ class Stream {
     return mine() as Reply['kind'][];
   }
 
+  /** The first reply (of any request) that `match` accepts, once it has arrived. */
+  async next(match: (reply: WireEvent['reply']) => boolean): Promise<WireEvent['reply']> {
+    const found = () => this.events.find((e) => match(e.reply))?.reply;
+    await new Promise<void>((resolve) => {
+      this.#onEvent = () => {
+        if (found()) resolve();
+      };
+      this.#onEvent();
+    });
+    return found()!;
+  }
+
   close(): void {
     this.#res?.destroy();
   }
@@ -177,5 +189,70 @@ describe('playground server', { timeout: 60_000 }, () => {
       headers: { cookie },
     });
     assert.equal(noId.status, 400);
+  });
+});
+
+describe('playground preview', { timeout: 60_000 }, () => {
+  const PREVIEW = { bytes: Uint8Array.of(9, 8, 7), format: 'jpeg' as const, width: 16, height: 16 };
+  let playground: Playground;
+  let release = (): void => undefined;
+  const released = new Promise<void>((resolve) => (release = resolve));
+
+  before(async () => {
+    const commands = fakeCommands([]);
+    // A job that shows its first look, then waits for the test before its result.
+    commands.stylize = async (_caller, _input, reply) => {
+      await reply({ kind: 'status', jobId: 'job-p', stage: 'generating', text: 'Painting…' });
+      await reply({
+        kind: 'status',
+        jobId: 'job-p',
+        stage: 'generating',
+        text: 'First look',
+        preview: PREVIEW,
+      });
+      await released;
+      const params = { pack: 'p', style: 's', structure: 0.6, color: 1 };
+      await reply({
+        kind: 'result',
+        jobId: 'job-p',
+        image: IMAGE,
+        text: 'done',
+        params: { ...params, preserveColor: false, size: 64, reference: 'p:0' },
+      });
+    };
+    playground = await startPlayground({
+      commands,
+      host: '127.0.0.1',
+      port: 0,
+      maxBytes: MAX_BYTES,
+      log: () => undefined,
+    });
+  });
+  after(() => playground.close());
+
+  it('streams the preview as an image of the session until the result replaces it', async () => {
+    const cookie = await pageSession(playground.url);
+    const stream = await Stream.open(playground.url, cookie);
+    try {
+      const res = await fetch(new URL('api/stylize', playground.url), {
+        method: 'POST',
+        headers: { cookie, 'x-request-id': 'prev' },
+        body: new Uint8Array(10),
+      });
+      assert.equal(res.status, 202);
+      const preview = await stream.next((r) => r.kind === 'status' && r.preview !== undefined);
+      assert.ok(preview.kind === 'status' && preview.preview);
+      assert.deepEqual([preview.preview.width, preview.preview.height], [16, 16]);
+      const url = new URL(preview.preview.url, playground.url);
+      const shown = await fetch(url, { headers: { cookie } });
+      assert.equal(shown.headers.get('content-type'), 'image/jpeg');
+      assert.deepEqual(new Uint8Array(await shown.arrayBuffer()), PREVIEW.bytes);
+      release();
+      assert.deepEqual(await stream.replies('prev'), ['status', 'status', 'result', 'done']);
+      // Replaced: the result's image is served, the preview is not kept.
+      assert.equal((await fetch(url, { headers: { cookie } })).status, 404);
+    } finally {
+      stream.close();
+    }
   });
 });

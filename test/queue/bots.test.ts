@@ -155,9 +155,16 @@ describe('queue mode: two bot processes over one Redis', { timeout: 120_000 }, (
     // Queue positions may come first; of the engine's stages only generation ran: the face
     // code came from the shared cache, and no worker aligned or encoded the photo again.
     const stages = replies.flatMap((r) =>
-      r.kind === 'status' && r.stage !== 'queued' ? [r.stage] : [],
+      r.kind === 'status' && r.stage !== 'queued'
+        ? [`${r.stage}${r.preview ? ' + preview' : ''}`]
+        : [],
     );
-    assert.deepEqual(stages, ['generating']);
+    // The worker's preview crossed the queue too, as a 16² JPEG (a quarter of 64), before the result.
+    assert.deepEqual(stages, ['generating', 'generating + preview']);
+    const preview = replies.find((r) => r.kind === 'status' && r.preview);
+    assert.ok(preview?.kind === 'status' && preview.preview);
+    assert.deepEqual([preview.preview.format, preview.preview.width], ['jpeg', 16]);
+    assert.ok(replies.indexOf(preview) < replies.indexOf(rerolled));
     assert.notDeepEqual(rerolled.image.bytes, made.image.bytes);
     const record = await a.commands.job(rerolled.jobId);
     assert.equal(record?.parentJobId, made.jobId, 'bot A reads the record bot B wrote');

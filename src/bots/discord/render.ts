@@ -57,10 +57,14 @@ export function textMessage(text: string): Outgoing {
   return { content: clip(text, CONTENT_MAX), embeds: [], components: [], files: [] };
 }
 
+/** The status line with its Cancel button, and the job's preview picture when it has one. */
 export function statusMessage(reply: Of<'status'>): Outgoing {
   const cancel = { kind: 'cancel', jobId: reply.jobId } as const;
+  const { preview } = reply;
+  const name = preview && `preview-${reply.jobId}.${EXTENSIONS[preview.format]}`;
   return {
     ...textMessage(`⏳ ${reply.text}`),
+    files: preview && name ? [new AttachmentBuilder(Buffer.from(preview.bytes), { name })] : [],
     components: [
       row([{ action: cancel, emoji: '✖️', label: 'Cancel', style: ButtonStyle.Danger }]),
     ],

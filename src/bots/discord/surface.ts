@@ -20,8 +20,11 @@ import { textMessage, type Outgoing } from './render.ts';
 export interface Surface {
   /** The largest file this surface can post, in bytes. */
   readonly uploadLimit: number;
-  /** Shows the command's one message: posted the first time, edited after. Returns its id. */
-  show(message: Outgoing): Promise<string | undefined>;
+  /**
+   * Shows the command's one message: posted the first time, edited after. Returns its id.
+   * `status`: a progress message (its picture, if any, is a preview, not a result).
+   */
+  show(message: Outgoing, kind?: 'status'): Promise<string | undefined>;
   /** A further message, for a second reply of the same command. */
   add(message: Outgoing): Promise<string | undefined>;
   /** A failure, in place of the status message, with the visibility the command already has. */
@@ -67,8 +70,8 @@ export class ChannelSurface implements Surface {
     },
   ) {}
 
-  async show(message: Outgoing): Promise<string> {
-    if (this.o.mentionResults && message.files.length > 0) {
+  async show(message: Outgoing, kind?: 'status'): Promise<string> {
+    if (this.o.mentionResults && message.files.length > 0 && kind !== 'status') {
       await this.#dropStatus();
       this.#message = await this.#send(this.#mention(message), [this.o.userId]);
     } else {
@@ -156,13 +159,13 @@ export class InteractionSurface implements Surface {
     this.#canFallBack = canPostInChannel(interaction);
   }
 
-  async show(message: Outgoing): Promise<string | undefined> {
+  async show(message: Outgoing, kind?: 'status'): Promise<string | undefined> {
     const sent = await this.#webhook(async () => {
       assertMayPost(this.interaction.channel, message, { asBot: false });
       const reply = await this.interaction.editReply({ ...message, attachments: [] });
       return (this.#originalId = reply.id);
     });
-    return sent.ok ? sent.value : (await this.#fallback())?.show(message);
+    return sent.ok ? sent.value : (await this.#fallback())?.show(message, kind);
   }
 
   async add(message: Outgoing): Promise<string | undefined> {

@@ -1,6 +1,7 @@
 /**
  * One command's replies on one surface: the status message edited at most once a second (the
- * latest status wins), then the result, info or error in its place. Calls to the surface run one
+ * latest status wins; the job's preview, when it comes, is one such edit), then the result, info
+ * or error in its place. Calls to the surface run one
  * at a time, in order, so a late status edit never overwrites the result.
  */
 import type { Reply, ReplySink } from '../../commands/index.ts';
@@ -103,7 +104,7 @@ export class JobView {
       this.#lastStatusAt = Date.now();
       this.#enqueue(async () => {
         if (this.#final) return;
-        await this.surface.show(statusMessage(latest));
+        await this.surface.show(statusMessage(latest), 'status');
         this.#shown = true;
       });
     }, wait);

@@ -253,8 +253,17 @@ export class CommandRoutes {
       this.o.images.put(id, session, image);
       return { url: imageUrl(id), width: image.width, height: image.height, format: image.format };
     };
+    // A job's preview is kept only until its result arrives (a job without a usable id has
+    // its preview kept under a random one, until the byte budget drops it).
+    const previewId = (jobId: string): string =>
+      IMAGE_ID.test(`preview-${jobId}`) ? `preview-${jobId}` : `preview-${randomUUID()}`;
     switch (reply.kind) {
+      case 'status': {
+        const { preview, ...rest } = reply;
+        return preview ? { ...rest, preview: keep(previewId(reply.jobId), preview) } : rest;
+      }
       case 'result':
+        this.o.images.delete(previewId(reply.jobId), session);
         return {
           ...reply,
           image: keep(IMAGE_ID.test(reply.jobId) ? reply.jobId : randomUUID(), reply.image),

@@ -14,9 +14,19 @@ export interface WireImage {
   format: string;
 }
 
-/** A command's reply as JSON: images become URLs. `done` ends every request. */
+/**
+ * A command's reply as JSON: images become URLs. `done` ends every request. A status's
+ * `preview` is a first look at the result, shown until the result takes its place.
+ */
 export type WireReply =
-  | { kind: 'status'; jobId: string; stage: Stage; position?: number; text: string }
+  | {
+      kind: 'status';
+      jobId: string;
+      stage: Stage;
+      position?: number;
+      text: string;
+      preview?: WireImage;
+    }
   | { kind: 'result'; jobId: string; image: WireImage; text: string; params: ResultParams }
   | { kind: 'error'; code: string; text: string; retryAfterMs?: number }
   | { kind: 'info'; text: string; image?: WireImage }

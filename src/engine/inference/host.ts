@@ -7,26 +7,49 @@
 import { UserError } from '../errors.ts';
 import { warmUpFaces } from '../face/index.ts';
 import { registerFamily } from '../families/index.ts';
-import { renderOutput } from '../image/render.ts';
+import { encodeImage, toRgb } from '../image/encode.ts';
+import { renderOutput, type JobOutput } from '../image/render.ts';
 import { alignPhoto, alignPhotoFaces } from '../photo.ts';
 import { ModelPool } from '../runtime/pool.ts';
+import type { TensorData } from '../runtime/session.ts';
 import {
   toWire,
   type FromHost,
   type HostConfig,
   type HostOp,
   type HostOps,
+  type HostProgress,
   type ToHost,
 } from './protocol.ts';
 
 type Handler<O extends HostOp> = (
   args: HostOps[O]['args'],
   signal: AbortSignal,
+  progress: (progress: HostProgress) => void,
 ) => Promise<HostOps[O]['result']>;
 
 const send = (message: FromHost): void => {
   process.send?.(message);
 };
+
+/** The kernel's high-water mark of this process's resident memory. */
+const maxRssBytes = (): number => process.resourceUsage().maxRSS * 1024;
+
+/**
+ * The jobs of a generator call that get a preview, with the index of their image in the batch:
+ * those whose file is one crop larger than the preview (tiles and pasted photos would show a
+ * piece of what they become, and a crop at the preview's size or smaller gains nothing).
+ */
+function previewed(outputs: readonly JobOutput[], side: number): { job: number; image: number }[] {
+  const jobs: { job: number; image: number }[] = [];
+  let offset = 0;
+  outputs.forEach((output, job) => {
+    if (output.images === 1 && !output.paste && output.size > side)
+      jobs.push({ job, image: offset });
+    offset += output.images;
+  });
+  return jobs;
+}
 
 function main(): void {
   if (!process.send) throw new Error('the inference host must be started by InferenceClient');
@@ -73,10 +96,31 @@ function main(): void {
       (await style(pack)).sample(structureSeed, colorSeed),
     extrinsic: async ({ pack, exemplar, keepColour }) =>
       (await style(pack)).extrinsic(exemplar, keepColour),
-    generate: async ({ pack, inputs, noiseSeed, outputs }, signal) => {
+    generate: async ({ pack, inputs, noiseSeed, outputs }, signal, progress) => {
       const loaded = await style(pack);
+      const side = loaded.previewSize;
+      const jobs = side === undefined ? [] : previewed(outputs, side);
+      // Encoded and sent while the tail of the generator runs, and always before the result;
+      // a failure only loses the preview.
+      const previews: Promise<void>[] = [];
+      const onPreview = (preview: TensorData): void => {
+        for (const { job, image } of jobs) {
+          const rgb = toRgb(preview, image);
+          const options = {
+            size: rgb.size,
+            format: 'jpeg',
+            quality: outputs[job]!.quality,
+          } as const;
+          previews.push(
+            encodeImage(rgb.data, rgb.size, options).then(
+              (encoded) => progress({ kind: 'preview', job, image: encoded }),
+              (error: unknown) => console.warn(`preview not sent: ${String(error)}`),
+            ),
+          );
+        }
+      };
       const start = performance.now();
-      const raw = await loaded.generate(inputs, noiseSeed);
+      const raw = await loaded.generate(inputs, noiseSeed, jobs.length ? onPreview : undefined);
       const generateMs = performance.now() - start;
       const results: HostOps['generate']['result']['outputs'] = [];
       let offset = 0;
@@ -92,6 +136,7 @@ function main(): void {
         }
         offset += output.images;
       }
+      await Promise.all(previews);
       return { generateMs, outputs: results };
     },
   };
@@ -103,10 +148,19 @@ function main(): void {
         const abort = new AbortController();
         running.set(message.id, abort);
         const handler = handlers[message.op] as Handler<HostOp>;
-        handler(message.args, abort.signal)
+        const progress = (p: HostProgress): void => {
+          if (running.has(message.id)) send({ type: 'progress', id: message.id, progress: p });
+        };
+        handler(message.args, abort.signal, progress)
           .then(
-            (value) => send({ type: 'result', id: message.id, value }),
-            (error: unknown) => send({ type: 'error', id: message.id, error: toWire(error) }),
+            (value) => send({ type: 'result', id: message.id, value, maxRssBytes: maxRssBytes() }),
+            (error: unknown) =>
+              send({
+                type: 'error',
+                id: message.id,
+                error: toWire(error),
+                maxRssBytes: maxRssBytes(),
+              }),
           )
           .finally(() => running.delete(message.id));
         break;

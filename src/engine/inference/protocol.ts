@@ -72,7 +72,8 @@ export interface HostOps {
   };
   /**
    * One generator call for a batch, then each job's images (`images` of them, in order) made
-   * into the one file it asked for: a crop, tiles, or the faces pasted into its photo.
+   * into the one file it asked for: a crop, tiles, or the faces pasted into its photo. Where the
+   * pack has a preview, a job whose file is one crop gets a {@link HostProgress} `preview` first.
    */
   generate: {
     args: {
@@ -87,6 +88,12 @@ export interface HostOps {
 
 export type HostOp = keyof HostOps;
 
+/**
+ * What a call reports before its result: the preview of job `job` (its index in the call's
+ * `outputs`), a small JPEG of the generator's first look, while the rest of the generator runs.
+ */
+export type HostProgress = { kind: 'preview'; job: number; image: EncodedImage };
+
 /** Main → host. */
 export type ToHost =
   | { type: 'call'; id: number; op: HostOp; args: HostOps[HostOp]['args'] }
@@ -95,11 +102,15 @@ export type ToHost =
   /** Release the models and exit. */
   | { type: 'close' };
 
-/** Host → main. */
+/**
+ * Host → main. Each answer carries the host's peak resident memory so far (bytes), so the
+ * engine's health tells the models' footprint without a call of its own.
+ */
 export type FromHost =
   | { type: 'ready' }
-  | { type: 'result'; id: number; value: unknown }
-  | { type: 'error'; id: number; error: WireError };
+  | { type: 'progress'; id: number; progress: HostProgress }
+  | { type: 'result'; id: number; value: unknown; maxRssBytes: number }
+  | { type: 'error'; id: number; error: WireError; maxRssBytes: number };
 
 /** An error as it crosses the process boundary; {@link fromWire} rebuilds its class. */
 export interface WireError {

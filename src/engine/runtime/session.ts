@@ -35,6 +35,11 @@ export interface SessionOptions {
   device?: Device;
   /** Told once per process when `auto` settles on a provider after others failed. */
   onFallback?: (message: string) => void;
+  /**
+   * ONNX Runtime's CPU arena (default on): it keeps the largest working set a graph has needed,
+   * for the life of the session. Off, tensors go back to the system after each run.
+   */
+  arena?: boolean;
 }
 
 /** A device that cannot run here; `message` is the one sentence a person acts on. */
@@ -141,6 +146,7 @@ export class Model {
       // Memory-pattern planning doubles the arena at 1024² (2.2 → 1.4 GB for the generator) and
       // needs a second warm-up run; measured in `npm run bench`.
       enableMemPattern: false,
+      enableCpuMemArena: options.arena ?? true,
       // Overridable noise inputs make ORT warn once per input; real problems are errors.
       logSeverityLevel: 3,
     });

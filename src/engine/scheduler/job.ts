@@ -64,6 +64,9 @@ export class Job<T> extends JobEmitter<T> implements JobHandle<T>, FairItem {
       stage: (stage: JobStage) => {
         if (this.state === 'running') this.tell('stage', { stage });
       },
+      preview: (image) => {
+        if (this.state === 'running') this.tell('preview', { image });
+      },
     };
   }
 

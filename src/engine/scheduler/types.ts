@@ -1,4 +1,5 @@
 import type { EventEmitter } from 'node:events';
+import type { EncodedImage } from '../image/encode.ts';
 
 /**
  * Stages a job's own code reports while it runs; `warming-up` while its style pack still loads
@@ -16,6 +17,8 @@ export interface JobContext {
   readonly signal: AbortSignal;
   /** Reports a stage; emitted as the job's `stage` event. Ignored once the job has settled. */
   stage(stage: JobStage): void;
+  /** Reports a first look at the result; emitted as the job's `preview` event, like `stage`. */
+  preview(image: EncodedImage): void;
 }
 
 /** One job of a batch, as the batch runner sees it. */
@@ -64,6 +67,11 @@ export interface JobEvents<T> {
   /** Left the queue and is running. */
   started: [];
   stage: [{ stage: JobStage }];
+  /**
+   * While `generating`, before `done`: a small JPEG of the result at a quarter of its side (the
+   * generator's first look), where the style pack has a preview and the result is one picture.
+   */
+  preview: [{ image: EncodedImage }];
   done: [{ result: T }];
   /** Threw, or timed out (`UserError('timeout')`). */
   failed: [{ error: unknown }];

@@ -3,7 +3,7 @@
  * a status line while queued or running, then the result, the error or the information.
  */
 import type { RerollMode } from '../../../commands/index.ts';
-import type { WireReply } from '../wire.ts';
+import type { WireImage, WireReply } from '../wire.ts';
 import { h } from './dom.ts';
 
 /** What the buttons under a result and a running job ask for. */
@@ -70,6 +70,8 @@ export class Chat {
 
 export class BotMessage {
   #status: HTMLElement | undefined;
+  /** The job's first look, shown until its result (or an error) takes its place. */
+  #preview: HTMLElement | undefined;
 
   constructor(
     readonly element: HTMLElement,
@@ -87,14 +89,17 @@ export class BotMessage {
         const cancel = h('button', { type: 'button', class: 'small', title: 'Cancel' }, '✖ Cancel');
         cancel.addEventListener('click', () => this.actions.cancel(reply.jobId));
         status.append(cancel);
+        if (reply.preview) this.#showPreview(reply.preview);
         break;
       }
       case 'result':
         this.#clearStatus();
+        this.#clearPreview();
         this.body.append(this.#result(reply));
         break;
       case 'error':
         this.#clearStatus();
+        this.#clearPreview();
         this.body.append(h('p', { class: 'error', role: 'alert' }, reply.text));
         break;
       case 'info':
@@ -184,6 +189,26 @@ export class BotMessage {
     );
     this.body.append(this.#status);
     return this.#status;
+  }
+
+  /** At the result's size, so the result takes its place without the page jumping. */
+  #showPreview(image: WireImage): void {
+    this.#clearPreview();
+    const img = h('img', {
+      class: 'preview',
+      src: image.url,
+      width: String(image.width),
+      height: String(image.height),
+      alt: 'first look at the portrait (still painting)',
+    });
+    img.addEventListener('load', this.scroll);
+    this.#preview = img;
+    this.body.append(img);
+  }
+
+  #clearPreview(): void {
+    this.#preview?.remove();
+    this.#preview = undefined;
   }
 
   #clearStatus(): void {
