@@ -8,6 +8,7 @@ import type { Logger } from '../log.ts';
 import type { JobMetrics } from '../metrics.ts';
 import type { ActiveJobs } from './active.ts';
 import type { ContactSheets } from './contact-sheet.ts';
+import type { PlatformForgetters } from './forget.ts';
 import type { Limits } from './limits.ts';
 import type { RecordStore } from './records.ts';
 import type { Caller, Reply } from './types.ts';
@@ -42,12 +43,16 @@ export interface CommandContext {
   readonly limits: Limits;
   readonly active: ActiveJobs;
   readonly sheets: ContactSheets;
+  /** What adapters keep about their users' photos, deleted by `forget`. */
+  readonly forgetters: PlatformForgetters;
   /** Every command's metadata, for `help`. */
   readonly catalogue: readonly CommandMeta[];
   readonly onError: (error: unknown) => void;
   readonly metrics?: JobMetrics;
   /** This request's log: its lines carry `requestId` and `userId` (and `jobId` once a job runs). */
   readonly logger: Logger;
+  /** This request's id, passed with its jobs so a queue worker's log lines carry it too. */
+  readonly requestId?: string;
 }
 
 /**

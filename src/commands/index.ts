@@ -19,7 +19,7 @@ import {
   type Send,
 } from './context.ts';
 import { deleteResult } from './delete.ts';
-import { forget } from './forget.ts';
+import { forget, PlatformForgetters, type Forgetter } from './forget.ts';
 import { help } from './help.ts';
 import { createLimits, isRefusal, type Limits } from './limits.ts';
 import { precheck, type Precheck } from './precheck.ts';
@@ -38,6 +38,7 @@ import type { Caller, OnError, Reply, ReplySink } from './types.ts';
 export type { Caller, OnError, Reply, ReplySink, ResultParams, Stage } from './types.ts';
 export { errorReply } from './replies.ts';
 export type { CommandMeta, CommandOption } from './context.ts';
+export type { Forgetter } from './forget.ts';
 export type {
   JobRecord,
   Precheck,
@@ -97,6 +98,12 @@ export interface Commands {
   deleteResult(caller: Caller, input: { jobId: string }, reply: ReplySink): Promise<void>;
   /** Deletes the caller's cached face codes and the photo references in their job records. */
   forget(caller: Caller, reply: ReplySink): Promise<void>;
+  /**
+   * Has `forget` also run `forgetter` for this platform's callers (their platform user id):
+   * for what an adapter keeps about photos on its own, such as Slack's recently shared photos.
+   * Returns the unregistration, for an adapter that stops.
+   */
+  onForget(platform: Caller['platform'], forgetter: Forgetter): () => void;
   help(caller: Caller, reply: ReplySink): Promise<void>;
   /** What is stored, for how long, and how to delete it. */
   privacy(caller: Caller, reply: ReplySink): Promise<void>;
@@ -192,6 +199,7 @@ export async function createCommands(options: CreateCommandsOptions): Promise<Co
     throw error;
   }
   const sheets = new ContactSheets(engine, records);
+  const forgetters = new PlatformForgetters();
   const ctx: CommandContext = {
     engine,
     config,
@@ -199,6 +207,7 @@ export async function createCommands(options: CreateCommandsOptions): Promise<Co
     limits,
     active,
     sheets,
+    forgetters,
     catalogue: CATALOGUE,
     onError,
     ...(options.metrics && { metrics: options.metrics }),
@@ -219,7 +228,7 @@ export async function createCommands(options: CreateCommandsOptions): Promise<Co
     try {
       // Refusals by limits and by the engine are counted where they are thrown (run-job.ts).
       if (closed) throw refused(new UserError('busy', 'shutting down'));
-      await command.run({ ...ctx, logger }, caller, input, send);
+      await command.run({ ...ctx, logger, requestId }, caller, input, send);
     } catch (error) {
       const reply = errorReply(error, onError, requestId);
       logger.debug({ command: command.name, code: reply.code }, 'error reply');
@@ -243,6 +252,7 @@ export async function createCommands(options: CreateCommandsOptions): Promise<Co
     cancel: (caller, input, reply) => call(cancel, caller, input, reply),
     deleteResult: (caller, input, reply) => call(deleteResult, caller, input, reply),
     forget: (caller, reply) => call(forget, caller, undefined, reply),
+    onForget: (platform, forgetter) => forgetters.add(platform, forgetter),
     help: (caller, reply) => call(help, caller, undefined, reply),
     privacy: (caller, reply) => call(privacy, caller, undefined, reply),
     async check(caller, request) {

@@ -56,6 +56,7 @@ export async function runJob(
       ...(plan.columns !== undefined && { columns: plan.columns }),
       // Chat platforms show JPEG everywhere, and it keeps uploads far under their size limits.
       format: 'jpeg',
+      ...(ctx.requestId && { requestId: ctx.requestId }),
     });
   } catch (error) {
     // The engine's own queue is full (or it is closing): a refusal, like a limit's.

@@ -105,6 +105,11 @@ export const stylizeRequest = z.object({
   /** Fresh noise from this seed instead of the checkpoint's stored buffers. */
   noiseSeed: z.string().optional(),
   priority: z.number().int().default(0),
+  /**
+   * The command's request id, carried to another process's log lines (a queue worker's); the
+   * engine itself does nothing with it.
+   */
+  requestId: z.string().min(1).max(64).optional(),
 });
 export type StylizeRequest = z.input<typeof stylizeRequest>;
 export type ParsedRequest = z.output<typeof stylizeRequest>;

@@ -37,7 +37,11 @@ export type WireRequest = Omit<StylizeRequest, 'face' | 'style' | 'variants'> & 
   variants?: WireStyle[];
 };
 
-/** A job's data in BullMQ. `v` lets a rolling upgrade tell old jobs apart. */
+/**
+ * A job's data in BullMQ. `v` lets a rolling upgrade tell old jobs apart. The request's
+ * optional `requestId` (the command's) puts the worker's log lines beside the bot's; jobs
+ * enqueued by a bot without it still decode.
+ */
 export interface JobData {
   v: 1;
   request: WireRequest;

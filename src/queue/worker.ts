@@ -54,7 +54,11 @@ export async function startQueueWorker(
     }
     // Released once per job: a retry (after a crash) was never counted again.
     if (job.attemptsStarted <= 1) await releasePriority(redis, keys.queued, request.userId);
-    const log = logger.child({ jobId: job.id, userId: request.userId });
+    const log = logger.child({
+      jobId: job.id,
+      userId: request.userId,
+      ...(request.requestId && { requestId: request.requestId }),
+    });
     let handle: ReturnType<Engine['submit']>;
     try {
       handle = engine.submit(request);
@@ -119,7 +123,9 @@ export async function startQueueWorker(
     logger.warn(
       {
         jobId: job?.id,
+        // Unvalidated (the data may be what failed): pino writes whatever it is as JSON.
         userId: (job?.data.request as { userId?: unknown } | undefined)?.userId,
+        requestId: (job?.data.request as { requestId?: unknown } | undefined)?.requestId,
         attempt: job?.attemptsMade,
         err: error,
       },

@@ -79,6 +79,7 @@ export function fakeCommands(calls: { caller: Caller; photo?: Uint8Array }[]): C
     cancel: async (caller, _input, reply) => info(caller, reply),
     deleteResult: async (caller, _input, reply) => info(caller, reply),
     forget: info,
+    onForget: () => () => undefined,
     help: async () => {
       throw new Error('a bug');
     },

@@ -31,6 +31,7 @@ const bytes = (n: number, seed: number): Uint8Array =>
 
 const request: Required<StylizeRequest> = {
   userId: 'test:protocol',
+  requestId: 'req-protocol-1',
   face: { kind: 'photo', bytes: bytes(300, 1) },
   style: {
     kind: 'blend',

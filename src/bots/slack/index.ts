@@ -104,6 +104,8 @@ export async function startSlack(options: SlackOptions): Promise<SlackBot> {
     resultTtlMs: config.cache.ttlDays * 86_400_000,
     onError: (error) => log(`slack: store: ${String(error)}`),
   });
+  // `forget` deletes the recently shared photos too, for as long as this store is open.
+  const unforget = options.commands.onForget('slack', (user) => store.forgetUser(user));
   try {
     const app = new App({
       token: botToken,
@@ -148,10 +150,12 @@ export async function startSlack(options: SlackOptions): Promise<SlackBot> {
         stopped = true;
         await app.stop();
         await ctx.drain(graceMs);
+        unforget();
         await store.close();
       },
     };
   } catch (error) {
+    unforget();
     await store.close();
     throw error;
   }

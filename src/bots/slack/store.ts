@@ -3,7 +3,8 @@
  * message holds which result (so a reaction or button on it re-rolls that job), each user's
  * latest results (the App Home lists them), the photo each user shared last in a channel
  * (offered by `/stylize` for a few minutes), the events already handled (Slack retries them),
- * and the uploaded contact sheets the App Home shows.
+ * and the uploaded contact sheets the App Home shows. `forgetUser` deletes what points at a
+ * user's photos (the recently shared ones, found through the per-user index).
  */
 import { z } from 'zod';
 import { openKv } from '../../stores/kv.ts';
@@ -38,6 +39,12 @@ export interface SlackStore {
   setResult(channel: string, ts: string, result: ResultMessage): Promise<void>;
   recentPhoto(channel: string, user: string): Promise<RecentPhoto | undefined>;
   setRecentPhoto(channel: string, user: string, photo: RecentPhoto): Promise<void>;
+  /**
+   * Deletes the user's recently shared photos in every channel (the `forget` command's part
+   * for Slack). Their posted results stay listed: those are chat messages the App Home lets
+   * them delete, not photos.
+   */
+  forgetUser(user: string): Promise<void>;
   /** The user's latest results, newest first. */
   recentResults(user: string): Promise<PostedResult[]>;
   addRecentResult(user: string, result: PostedResult): Promise<void>;
@@ -83,8 +90,15 @@ export async function openSlackStore(options: {
       const photo = await read(`recent:${channel}:${user}`, recentPhoto);
       return photo && Date.now() - photo.sharedAt < RECENT_PHOTO_MS ? photo : undefined;
     },
-    setRecentPhoto: (channel, user, photo) =>
-      write(`recent:${channel}:${user}`, photo, RECENT_PHOTO_MS),
+    async setRecentPhoto(channel, user, photo) {
+      const key = `recent:${channel}:${user}`;
+      // Written before it is indexed: a crash between the two leaves an entry only its TTL ends.
+      await write(key, photo, RECENT_PHOTO_MS);
+      await kv.index.add(user, key, RECENT_PHOTO_MS);
+    },
+    async forgetUser(user) {
+      for (const { key } of await kv.index.take(user)) await kv.delete(key);
+    },
     recentResults: async (user) => (await read(`results:${user}`, postedResults)) ?? [],
     async addRecentResult(user, result) {
       const list = (await read(`results:${user}`, postedResults)) ?? [];

@@ -1,7 +1,20 @@
 import fs from 'node:fs/promises';
 import type { RgbImage } from '../image/decode.ts';
 import { eyeLineAngle } from './align.ts';
-import { parseShapePredictor, type Box, type ShapePredictor } from './shape-predictor.ts';
+import {
+  defaultShapeCacheDir,
+  readShapeCache,
+  ShapeCacheError,
+  sourceKey,
+  writeShapeCache,
+} from './shape-model-cache.ts';
+import {
+  parseShapeModel,
+  shapePredictor,
+  type Box,
+  type ShapeModel,
+  type ShapePredictor,
+} from './shape-predictor.ts';
 import { rotatedSquare, warpQuadBilinear, type Point } from './warp.ts';
 
 /**
@@ -14,23 +27,47 @@ export const DEFAULT_LANDMARK_MODEL =
 const loaded = new Map<string, Promise<ShapePredictor | undefined>>();
 
 /**
- * Loads a dlib shape predictor once per path (≈ 1.5 s and 65 MB for the face model), or
- * `undefined` when the file is absent, so callers can fall back to face-api's landmarks.
+ * Loads a dlib shape predictor once per path (65 MB for the face model), or `undefined` when the
+ * file is absent, so callers can fall back to face-api's landmarks. Parsing the face model takes
+ * ≈ 1.5 s, so the parsed arrays are kept in `cacheDir` (see shape-model-cache.ts; `''` keeps
+ * none) and read from there while the file is unchanged.
  */
-export function loadShapePredictor(file: string): Promise<ShapePredictor | undefined> {
+export function loadShapePredictor(
+  file: string,
+  cacheDir: string = defaultShapeCacheDir(),
+): Promise<ShapePredictor | undefined> {
   let p = loaded.get(file);
   if (!p) {
-    p = fs.readFile(file).then(
-      (bytes) => parseShapePredictor(bytes),
-      (e: NodeJS.ErrnoException) => {
-        if (e.code === 'ENOENT') return undefined;
-        throw e;
-      },
-    );
+    p = loadShapeModel(file, cacheDir).then((model) => model && shapePredictor(model));
     p.catch(() => loaded.delete(file));
     loaded.set(file, p);
   }
   return p;
+}
+
+/** {@link loadShapePredictor}'s model, read from the cache or parsed, not remembered. */
+export async function loadShapeModel(
+  file: string,
+  cacheDir: string,
+): Promise<ShapeModel | undefined> {
+  let source: string;
+  try {
+    source = await sourceKey(file);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+  if (cacheDir) {
+    try {
+      return await readShapeCache(cacheDir, file, source);
+    } catch (e) {
+      if (!(e instanceof ShapeCacheError)) throw e;
+    }
+  }
+  const model = parseShapeModel(await fs.readFile(file));
+  // A cache that cannot be written (a read-only temp dir) only costs this parse next time too.
+  if (cacheDir) await writeShapeCache(cacheDir, file, source, model).catch(() => undefined);
+  return model;
 }
 
 /*

@@ -24,7 +24,8 @@ export interface Box {
   bottom: number;
 }
 
-interface Cascade {
+/** One cascade of regression trees and its feature pixels: what a predictor runs. */
+export interface Cascade {
   /** Per tree: `numSplits` × (idx1, idx2), then thresholds, then leaves × numParts·2. */
   splitIdx: Uint16Array;
   thresholds: Float32Array;
@@ -36,6 +37,12 @@ interface Cascade {
   deltas: Float32Array;
 }
 
+/** A parsed model: the mean shape and the cascades (kept as is by `shape-model-cache.ts`). */
+export interface ShapeModel {
+  initialShape: Float32Array;
+  cascades: Cascade[];
+}
+
 /**
  * Parses a dlib shape predictor file (version 1 of dlib's serialization).
  *
@@ -44,6 +51,20 @@ interface Cascade {
  * const landmarks = sp.predict(photo, { left: 179, top: 83, right: 266, bottom: 170 });
  */
 export function parseShapePredictor(bytes: Uint8Array): ShapePredictor {
+  return shapePredictor(parseShapeModel(bytes));
+}
+
+/** The predictor running `model`. */
+export function shapePredictor({ initialShape, cascades }: ShapeModel): ShapePredictor {
+  return {
+    numParts: initialShape.length / 2,
+    initialShape,
+    predict: (image, box) => predict(image, box, initialShape, cascades),
+  };
+}
+
+/** Parses a dlib shape predictor file into its arrays (slow: ≈ 1.5 s for the face model). */
+export function parseShapeModel(bytes: Uint8Array): ShapeModel {
   const r = new DlibReader(bytes);
   const version = r.int();
   if (version !== 1) throw new Error(`unsupported dlib shape_predictor version ${version}`);
@@ -90,11 +111,7 @@ export function parseShapePredictor(bytes: Uint8Array): ShapePredictor {
     throw new Error('dlib shape_predictor: cascade tables disagree');
   }
   const cascades = forests.map((f, i) => ({ ...f, anchors: anchors[i]!, deltas: deltas[i]! }));
-  return {
-    numParts: shapeLen / 2,
-    initialShape,
-    predict: (image, box) => predict(image, box, initialShape, cascades),
-  };
+  return { initialShape, cascades };
 }
 
 function predict(
