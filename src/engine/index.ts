@@ -46,6 +46,7 @@ export { fusionRatios } from './fusion.ts';
 
 // Errors.
 export {
+  FileAccessError,
   NoFaceError,
   PasticheError,
   USER_ERROR_CODES,
