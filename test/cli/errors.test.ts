@@ -1,6 +1,7 @@
 /**
- * A path on the command line that can't be read or written is one sentence and exit 1: no
- * stack trace, no "something went wrong (ref …)". Every case fails before any model loads.
+ * Bad command-line input (a path that can't be read or written, an unknown --architecture) is
+ * one sentence and exit 1: no stack trace, no "something went wrong (ref …)". Every case fails
+ * before any model loads.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -86,5 +87,25 @@ describe('CLI file arguments', { timeout: 60_000 }, () => {
   it('`models demo --out` where no folder can be made', async () => {
     const run = await pastiche(cwd, 'models', 'demo', '--size', '64', '--out', 'a-file/packs');
     assertOneSentence(run, /The packs folder a-file\/packs is not inside a folder/);
+  });
+});
+
+describe('CLI --architecture', { timeout: 60_000 }, () => {
+  // One sentence for a pack's architecture and for the option: it lists the known families
+  // and does not talk about "this pack" when no pack is involved.
+  const unknown =
+    /^error: Pastiche has no model family for architecture "mystery"; it knows dualstylegan\. /;
+
+  it('`models demo --architecture` names the unknown one and the known ones', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'pastiche-cli-arch-'));
+    const run = await pastiche(cwd, 'models', 'demo', '--size', '64', '--architecture', 'mystery');
+    assertOneSentence(run, unknown);
+    assert.doesNotMatch(run.stderr, /this pack/);
+  });
+
+  it('`models import --architecture` says the same', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'pastiche-cli-arch-'));
+    const run = await pastiche(cwd, 'models', 'import', '.', '--architecture', 'mystery');
+    assertOneSentence(run, unknown);
   });
 });
