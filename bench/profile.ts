@@ -201,7 +201,10 @@ function report(title: string, source: string, events: NodeEvent[], wallMs: numb
         : 'glue';
     const label = LABELS.find(([re]) => re.test(kind))?.[1] ?? kind;
     const res = known ? (resolution.get(b) ?? 0) : 0;
-    const key = res > 0 ? `${label} ${res}²` : label;
+    // A stride-2 ConvTranspose outputs 2H+1 (the blur trims it to 2H): an odd side marks the
+    // block that upsamples into the next resolution.
+    const up = res > 1 && res % 2 === 1;
+    const key = res > 0 ? `${label}${up ? ' ↑' : ''} ${up ? res - 1 : res}²` : label;
     const row = byBlock.get(key) ?? { ...blank(), res };
     const op = byOp.get(e.op) ?? blank();
     for (const r of [row, op]) {
