@@ -40,6 +40,16 @@ export interface SessionOptions {
    * for the life of the session. Off, tensors go back to the system after each run.
    */
   arena?: boolean;
+  /**
+   * Whether idle pool threads spin waiting for work (ONNX Runtime's default, on). Off frees the
+   * cores between operators for whatever else the host runs.
+   */
+  spinning?: boolean;
+  /**
+   * Writes ONNX Runtime's per-operator trace (Chrome trace JSON) to a file starting with this
+   * prefix; {@link Model.endProfiling} closes it. For `npm run bench:profile`.
+   */
+  profile?: string;
 }
 
 /** A device that cannot run here; `message` is the one sentence a person acts on. */
@@ -147,6 +157,10 @@ export class Model {
       // needs a second warm-up run; measured in `npm run bench`.
       enableMemPattern: false,
       enableCpuMemArena: options.arena ?? true,
+      ...(options.profile ? { enableProfiling: true, profileFilePrefix: options.profile } : {}),
+      ...(options.spinning === false
+        ? { extra: { session: { 'intra_op.allow_spinning': '0' } } }
+        : {}),
       // Overridable noise inputs make ORT warn once per input; real problems are errors.
       logSeverityLevel: 3,
     });
@@ -208,6 +222,11 @@ export class Model {
       out[name] = { dims: t.dims, data: t.data as Float32Array };
     }
     return out;
+  }
+
+  /** Ends the trace started by the `profile` option and writes its file. */
+  endProfiling(): void {
+    this.session.endProfiling();
   }
 
   async dispose(): Promise<void> {
