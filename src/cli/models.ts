@@ -9,7 +9,7 @@ import {
   openPack,
   verifyPack,
   writeDemoPacks,
-} from '../engine/index.ts';
+} from '../engine/packs.ts';
 import { registerPull } from './pull.ts';
 import { removePacksOnSignal } from './shutdown.ts';
 

@@ -1,8 +1,7 @@
 /** `pastiche models pull [style…]`: download official styles from the hub and import them. */
 import { Presets, SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
-import { ConfigError, loadConfig } from '../config.ts';
-import { DownloadError, type PullEvent, pullStyles } from '../engine/index.ts';
+import { DownloadError, type PullEvent, pullStyles } from '../engine/packs.ts';
 import { removePacksOnSignal } from './shutdown.ts';
 
 const MB = 1024 * 1024;
@@ -96,6 +95,8 @@ export function registerPull(models: Command): void {
         styles: string[],
         opts: { out?: string; downloads?: string; hub?: string; repo?: string },
       ) => {
+        // The config module loads the whole engine's entry: only a pull needs it.
+        const { ConfigError, loadConfig } = await import('../config.ts');
         let release = (): void => undefined;
         try {
           const config = loadConfig();

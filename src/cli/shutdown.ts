@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { removeIfEmpty, removePartialPacks } from '../engine/index.ts';
+import { removeIfEmpty, removePartialPacks } from '../engine/packs.ts';
 
 /**
  * SIGINT/SIGTERM for long-running commands: close gracefully, exit 0; exit 1 if closing fails

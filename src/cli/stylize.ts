@@ -1,6 +1,5 @@
 /** `pastiche stylize <photo>`: one portrait from the command line. */
 import { randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { Option, type Command } from 'commander';
 import {
@@ -14,6 +13,7 @@ import {
   weightPreset,
   type WeightPreset,
 } from '../engine/index.ts';
+import { checkOutputFolder, readInput, writeOutput } from './files.ts';
 import { DEFAULT_MODELS_DIR } from './models.ts';
 
 interface StylizeOptions {
@@ -92,11 +92,14 @@ export function registerStylize(program: Command): void {
       } catch (error) {
         program.error(`--style: ${(error as Error).message}`);
       }
+      // Checked before the engine starts, so a mistyped path costs no model loading.
+      const photo = readInput(photoPath, 'The photo');
+      checkOutputFolder(o.output, 'The --output file');
       const { pack } = named;
       const style: StylizeRequest['style'] = o.random
         ? { kind: 'sampled', pack, structureSeed: o.random, colorSeed: o.random }
         : o.exemplar
-          ? { kind: 'image', pack, image: new Uint8Array(readFileSync(o.exemplar)) }
+          ? { kind: 'image', pack, image: readInput(o.exemplar, 'The --exemplar image') }
           : named;
       const engine = await Engine.create({
         modelsDir: o.models,
@@ -106,7 +109,7 @@ export function registerStylize(program: Command): void {
       try {
         const result = await engine.stylize({
           userId: 'cli',
-          face: { kind: 'photo', bytes: new Uint8Array(readFileSync(photoPath)) },
+          face: { kind: 'photo', bytes: photo },
           style,
           structure: number(o.structure),
           color: number(o.color),
@@ -121,7 +124,7 @@ export function registerStylize(program: Command): void {
           ...((o.wholePhoto || o.allFaces) && { output: 'photo' as const }),
           ...(o.allFaces && { faces: 'all' as const }),
         });
-        writeFileSync(o.output, result.image.bytes);
+        writeOutput(o.output, result.image.bytes, 'The --output file');
         if (o.json) {
           const { image, ...rest } = result;
           const summary = {

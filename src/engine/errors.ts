@@ -164,3 +164,52 @@ export function describeError(
   onInternal(error, requestId);
   return { code: 'internal', text: `${MESSAGES.internal} (ref ${requestId})`, requestId };
 }
+
+/**
+ * A file or folder someone named (a photo, an exemplar image, a release folder, an output
+ * path) that can't be read or written. An operator's error: the sentence names the path and
+ * what the system said, in words rather than an errno.
+ */
+export class FileAccessError extends PasticheError {
+  override readonly name = 'FileAccessError';
+  readonly code = 'file-access';
+
+  constructor(
+    /** What the path is for, as the sentence starts: "the photo", "--output". */
+    readonly what: string,
+    readonly path: string,
+    /** The operating system's code (ENOENT, EISDIR…), when it gave one. */
+    readonly errno: string | undefined,
+    /** Whether `path` was to be written: then a missing path means a missing folder. */
+    writing: boolean,
+    options?: ErrorOptions,
+  ) {
+    const reason =
+      (writing && errno === 'ENOENT' ? "is in a folder that doesn't exist." : undefined) ??
+      REASONS[errno ?? ''] ??
+      `can't be used (${errno ?? 'unknown error'}).`;
+    super(`${what} ${path} ${reason}`, options);
+  }
+
+  /** `error`, from reading or writing `path`, as a FileAccessError with it as the cause. */
+  static from(
+    error: unknown,
+    what: string,
+    path: string,
+    access: 'read' | 'write',
+  ): FileAccessError {
+    const errno = (error as NodeJS.ErrnoException | undefined)?.code;
+    return new FileAccessError(what, path, errno, access === 'write', { cause: error });
+  }
+}
+
+const REASONS: Record<string, string> = {
+  ENOENT: "doesn't exist.",
+  EISDIR: 'is a folder, not a file.',
+  ENOTDIR: 'is not inside a folder (part of the path is a file).',
+  EACCES: "can't be opened: permission denied.",
+  EPERM: "can't be opened: permission denied.",
+  EROFS: 'is on a read-only file system.',
+  ENOSPC: "can't be written: the disk is full.",
+  ENAMETOOLONG: 'is too long a name.',
+};

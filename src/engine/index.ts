@@ -46,6 +46,7 @@ export { fusionRatios } from './fusion.ts';
 
 // Errors.
 export {
+  FileAccessError,
   NoFaceError,
   PasticheError,
   USER_ERROR_CODES,
@@ -75,15 +76,8 @@ export { DEVICES, type Device } from './runtime/devices.ts';
 // The latent cache (queue mode shares it).
 export { createLatentCache, latentNamespace, type LatentCache } from './cache/latents.ts';
 
-// Packs: what `pastiche models` and the start-up pull do.
-export { OFFICIAL_LICENCE, type Manifest } from './pack/manifest.ts';
-export { listPacks, openPack, verifyPack, type InstalledPack } from './pack/store.ts';
-export { writeDemoPacks } from './pack/demo-packs.ts';
-export type { DemoSize } from './pack/demo-packs.ts';
-export { importOfficial, removeIfEmpty } from './pack/official.ts';
-export { removePartialPacks } from './pack/write.ts';
-export { pullStyles, type PullEvent } from './pack/pull.ts';
-export { DownloadError } from './pack/hub.ts';
+// Packs: what `pastiche models` and the start-up pull do (also their own light entry).
+export * from './packs.ts';
 
 // Model families: the seam a new architecture plugs into.
 export {

@@ -3,7 +3,10 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 
 import { numel, type StateDict } from '../../src/engine/checkpoint/tensor.ts';
-import { DEMO_PROFILES, demoCheckpoints } from '../../src/engine/pack/demo.ts';
+import {
+  DEMO_PROFILES,
+  demoCheckpoints,
+} from '../../src/engine/families/dualstylegan/demo-weights.ts';
 
 const fixtures = new URL('../fixtures/', import.meta.url);
 

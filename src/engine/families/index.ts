@@ -11,7 +11,10 @@ import type { ModelFamily } from './types.ts';
 
 export type { FamilyPacks, ModelFamily, StyleJob, StyleModel, StyledInputs } from './types.ts';
 
-/** A pack names an architecture no registered family provides. */
+/**
+ * An architecture no registered family provides, named by a pack or by `--architecture`: the
+ * sentence suits both, listing the choices and saying what another architecture needs.
+ */
 export class UnknownArchitectureError extends PasticheError {
   override readonly name = 'UnknownArchitectureError';
   readonly code = 'unknown-architecture';
@@ -20,8 +23,9 @@ export class UnknownArchitectureError extends PasticheError {
     readonly known: readonly string[],
   ) {
     super(
-      `no model family for architecture "${architecture}" (known: ${known.join(', ')}): ` +
-        'update Pastiche or register the family that made this pack',
+      `Pastiche has no model family for architecture "${architecture}"; it knows ` +
+        `${known.join(', ')}. Another architecture needs a Pastiche version that includes its ` +
+        'family, or the family registered with registerFamily().',
     );
   }
 }

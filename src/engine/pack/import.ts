@@ -97,6 +97,3 @@ export async function writeEncoderPack(
     );
   });
 }
-
-// DualStyleGAN's style packs, at the path tests and benches import them from (moved to its family).
-export { writeStylePack, type StyleSource } from '../families/dualstylegan/style-pack.ts';

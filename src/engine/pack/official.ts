@@ -4,7 +4,7 @@
  * is here: pack names from folder names, skipping what is already installed from the same
  * files, refusing to replace a pack of another kind, and cleaning up a failed first import.
  */
-import { existsSync, readdirSync, rmdirSync } from 'node:fs';
+import { existsSync, readdirSync, rmdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { CheckpointError } from '../checkpoint/errors.ts';
 import { familyFor } from '../families/index.ts';
@@ -112,6 +112,9 @@ export function assertReplaceable(
  */
 export async function importOfficial(dir: string, options: ImportOptions): Promise<Manifest[]> {
   if (!existsSync(dir)) throw new CheckpointError('not-found', dir, 'no such directory');
+  if (!statSync(dir).isDirectory()) {
+    throw new CheckpointError('not-found', dir, 'a file, not the release folder of checkpoints');
+  }
   const created = !existsSync(options.out);
   try {
     const family = await familyFor(options.architecture ?? DEFAULT_ARCHITECTURE);

@@ -3,7 +3,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { PREVIEW_OUTPUT } from '../models/preview.ts';
 import { createRng } from '../random.ts';
-import { Model, type TensorData } from '../runtime/session.ts';
+import type { Model, TensorData } from '../runtime/session.ts';
 import { MANIFEST, PackError, readManifest, type Manifest } from './manifest.ts';
 import { storedNoise } from './noise.ts';
 import { sha256File } from './write.ts';
@@ -53,13 +53,19 @@ function checkOutput(
     throw new PackError(pack, `${graph} output ${name} is not finite`);
 }
 
+/**
+ * The runtime loads onnxruntime-node (most of a start-up): only verifying runs a graph, so
+ * listing and opening packs (`pastiche models list`) never loads it.
+ */
+const onnxRuntime = () => import('../runtime/session.ts');
+
 async function forward(
   pack: InstalledPack,
   graph: string,
   feeds: Record<string, TensorData>,
   expected: Record<string, number[]>,
 ): Promise<void> {
-  const model = await Model.load(join(pack.dir, `${graph}.onnx`));
+  const model = await (await onnxRuntime()).Model.load(join(pack.dir, `${graph}.onnx`));
   try {
     const out = await model.run(feeds);
     for (const [name, dims] of Object.entries(expected)) {
@@ -76,6 +82,7 @@ async function previewHalves(
   side: number,
   feeds: Record<string, TensorData>,
 ): Promise<void> {
+  const { Model } = await onnxRuntime();
   const [head, tail] = await Promise.all(
     ['generator-head', 'generator-tail'].map((g) => Model.load(join(pack.dir, `${g}.onnx`))),
   );

@@ -10,6 +10,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
+import { FileAccessError } from '../errors.ts';
 import { GraphBuilder } from '../onnx/builder.ts';
 import {
   MANIFEST,
@@ -88,9 +89,13 @@ export class PackWriter {
     readonly root: string,
     readonly name: string,
   ) {
-    mkdirSync(root, { recursive: true });
     this.dir = join(root, `.${name}.partial-${randomBytes(4).toString('hex')}`);
-    mkdirSync(this.dir);
+    try {
+      mkdirSync(root, { recursive: true });
+      mkdirSync(this.dir);
+    } catch (error) {
+      throw FileAccessError.from(error, 'The packs folder', root, 'write');
+    }
     partials.add(this.dir);
   }
 
