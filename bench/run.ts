@@ -140,6 +140,15 @@ if (style.previewSize !== undefined) {
   const arrives: number[] = [];
   const full: number[] = [];
   const mae: number[] = [];
+  // engine.preview off: the same pack's whole generator, interleaved with the halves below.
+  const wholePool = new ModelPool({
+    modelsDir,
+    budgetBytes: 4 * 1024 ** 3,
+    session: { device, preview: false },
+    warmup: true,
+  });
+  const whole = await wholePool.style(pack);
+  const wholeTimes: number[] = [];
   for (let i = 0; i < runs; i++) {
     const item = {
       content: style.exemplar(i % 8),
@@ -159,10 +168,20 @@ if (style.previewSize !== undefined) {
     });
     full.push(performance.now() - start);
     mae.push(greyMae(preview!.data, boxDown(image, s)));
+    start = performance.now();
+    await whole.generate([item]);
+    wholeTimes.push(performance.now() - start);
   }
+  await wholePool.close();
   record(`preview ${s}² alone (median)`, median(alone));
   record('preview arrives, within a generation (median)', median(arrives));
   record('whole generation with the preview (median)', median(full));
+  record('generation without it, engine.preview off (median)', median(wholeTimes));
+  record(
+    'with the preview / without, per run (median)',
+    median(full.map((t, i) => t / wholeTimes[i]!)),
+    '×',
+  );
   record('preview vs final downscaled: mean abs error', median(mae), 'grey levels');
 } else {
   rows.push(['preview', 'none: the pack predates previews (re-run models demo)']);

@@ -143,6 +143,7 @@ export function createEngine(
     device: engine.device,
     memoryBudgetBytes: engine.memoryBudgetMb * MB,
     warmup: engine.warmup,
+    preview: engine.preview,
     maxQueue: engine.maxQueue,
     jobTimeoutMs: engine.jobTimeoutS * 1000,
     maxBatch: engine.maxBatch,

@@ -37,6 +37,11 @@ const schema = z.strictObject({
     jobTimeoutS: z.number().positive(),
     maxBatch: positive,
     warmup: z.boolean(),
+    /**
+     * Show a first look (the generator's 256² RGB) while the full image renders: the pack's
+     * generator runs as two halves, about 1.05× the whole graph's time; off runs it whole.
+     */
+    preview: z.boolean(),
     /** The encoder for requests that name none: `style` (z+) or `identity` (W+). */
     encoder: z.enum(['style', 'identity']),
   }),

@@ -48,6 +48,8 @@ export interface EngineOptions {
   /** Weight bytes of style packs and W+ encoders kept loaded (default 2 GB). */
   memoryBudgetBytes?: number;
   warmup?: boolean;
+  /** Run a pack's generator as its preview halves (default) or whole: see `engine.preview`. */
+  preview?: boolean;
   maxQueue?: number;
   jobTimeoutMs?: number;
   /** Generator calls merged into one batch at most (1 disables batching). */
@@ -107,6 +109,7 @@ export class Engine {
         threads: options.threads ?? cpus().length,
         ...(options.device && { device: options.device }),
         warmup: options.warmup ?? true,
+        preview: options.preview ?? true,
         ...(options.photo && { photo: options.photo }),
         ...(options.face && { face: options.face }),
         families: familyModules(),

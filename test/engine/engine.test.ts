@@ -310,6 +310,41 @@ describe('engine timeouts', () => {
   });
 });
 
+describe('engine.preview off', () => {
+  it('runs the whole generator: no first look, the same picture', async () => {
+    const models = tempDir('no-preview');
+    await installDemoPacks(models, 64);
+    const ask = (engine: Engine) => {
+      let previews = 0;
+      const job = engine.submit({
+        userId: 'u',
+        face: { kind: 'photo', bytes: astronaut },
+        style: { kind: 'exemplar', pack: PACK },
+        format: 'png',
+      });
+      job.on('preview', () => previews++);
+      return job.result.then((result) => ({ result, previews }));
+    };
+    const whole = await Engine.create({ modelsDir: models, cacheUrl: 'memory', preview: false });
+    const halves = await Engine.create({ modelsDir: models, cacheUrl: 'memory', warmup: false });
+    try {
+      const [a, b] = [await ask(whole), await ask(halves)];
+      assert.equal(a.previews, 0);
+      assert.equal(b.previews, 1);
+      // The halves are the whole graph cut in two: the same pixels, give or take float rounding.
+      const pa = await sharp(a.result.image.bytes).raw().toBuffer();
+      const pb = await sharp(b.result.image.bytes).raw().toBuffer();
+      assert.equal(pa.length, pb.length);
+      let worst = 0;
+      for (let i = 0; i < pa.length; i++) worst = Math.max(worst, Math.abs(pa[i]! - pb[i]!));
+      assert.ok(worst <= 1, `largest pixel difference ${worst}`);
+    } finally {
+      await whole.close();
+      await halves.close();
+    }
+  });
+});
+
 describe('engine default encoder', () => {
   it('applies engine.encoder to requests that name none; without a W+ pack says so', async () => {
     const models = tempDir('identity');

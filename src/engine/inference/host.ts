@@ -64,6 +64,7 @@ function main(): void {
       threads: config.threads,
       ...(config.device && { device: config.device }),
       onFallback: (message) => console.warn(message),
+      ...(config.preview === false && { preview: false }),
     },
     warmup: config.warmup,
   });

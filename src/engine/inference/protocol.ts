@@ -19,6 +19,8 @@ export interface HostConfig {
   /** `engine.device`; the host logs on stderr where `auto` passed a GPU by. */
   device?: Device;
   warmup: boolean;
+  /** Load a pack's preview halves (a first look per job) or its whole generator. */
+  preview?: boolean;
   photo?: PhotoLimits;
   face?: FaceOptions;
   /** The engine's model families (architecture → module URL), so the host loads the same. */

@@ -176,8 +176,9 @@ export class LoadedStyle {
     // so a pack with a preview loads them instead of the whole graph, not as well. Each keeps an
     // arena of its own: without the head's the host's peak is 64 MB lower, but the head took
     // 1.05–1.14× as long and a generation 1.39× in one-process comparisons (README, Benchmarks).
+    // `preview: false` (engine.preview) trades the first look for the whole graph's ~5%.
     const generator =
-      m.previewSize === undefined
+      m.previewSize === undefined || options.preview === false
         ? await load('generator')
         : { head: await load('generator-head'), tail: await load('generator-tail') };
     const mapping = m.ownMapping ? await load('mapping') : encoder.mapping;
@@ -200,7 +201,7 @@ export class LoadedStyle {
 
   /** Side of {@link preview}'s image, or undefined for a pack imported without a preview. */
   get previewSize(): number | undefined {
-    return this.manifest.previewSize;
+    return this.generator instanceof Model ? undefined : this.manifest.previewSize;
   }
 
   get rowLength(): number {
@@ -312,7 +313,9 @@ export class LoadedStyle {
   async preview(batch: readonly GenerateInput[], noiseSeed?: string): Promise<TensorData> {
     const g = this.generator;
     if (g instanceof Model) {
-      throw new Error(`${this.manifest.name} has no preview graph: import it again`);
+      throw new Error(
+        `${this.manifest.name} has no preview graph loaded (imported before previews, or engine.preview is off)`,
+      );
     }
     const out = await g.head.run(feedsFor(g.head, this.feeds(batch, noiseSeed)));
     return out[PREVIEW_OUTPUT]!;

@@ -46,6 +46,11 @@ export interface SessionOptions {
    */
   spinning?: boolean;
   /**
+   * Whether a style pack with preview halves loads them (default) or its whole generator, which
+   * is a little faster but gives no first look.
+   */
+  preview?: boolean;
+  /**
    * Writes ONNX Runtime's per-operator trace (Chrome trace JSON) to a file starting with this
    * prefix; {@link Model.endProfiling} closes it. For `npm run bench:profile`.
    */
