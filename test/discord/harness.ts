@@ -137,7 +137,9 @@ export const isEdit = (token: string) => (r: RecordedRequest) =>
   r.method === 'PATCH' && r.path.endsWith(`/${token}/messages/@original`);
 export const isFollowUp = (token: string) => (r: RecordedRequest) =>
   r.method === 'POST' && r.path.endsWith(`/${token}`);
-export const withFile = (r: RecordedRequest): boolean => r.files.length > 0;
+/** A request that carries a result's picture (a status edit may carry the job's preview). */
+export const withFile = (r: RecordedRequest): boolean =>
+  r.files.some((file) => !file.name.startsWith('preview-'));
 
 /** The custom ids of a message's buttons, from a recorded request body. */
 export function buttonIds(r: RecordedRequest | APIMessage): string[] {
