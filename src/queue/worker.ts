@@ -27,6 +27,14 @@ export interface QueueWorker {
   connected(): boolean;
 }
 
+/**
+ * A user's mistake (bad photo, unknown style, a refusal) fails the same way on every worker, so
+ * BullMQ must not retry it; anything else (a crash, a lost model) may succeed on another try.
+ */
+function noRetryForUsers(error: unknown): unknown {
+  return error instanceof UserError ? new UnrecoverableError(encodeError(error)) : error;
+}
+
 /** How often a running job checks whether its submitter cancelled it. */
 const CANCEL_POLL_MS = 1000;
 
@@ -63,10 +71,8 @@ export async function startQueueWorker(
     try {
       handle = engine.submit(request);
     } catch (error) {
-      // Refused before it ran (the request does not parse, the engine is shutting down): the same
-      // on every worker, so no retry.
-      if (error instanceof UserError) throw new UnrecoverableError(encodeError(error));
-      throw error;
+      // Refused before it ran (the request does not parse, the engine is shutting down).
+      throw noRetryForUsers(error);
     }
     handle.on('stage', ({ stage }) => {
       const progress: JobProgressData = { stage };
@@ -101,9 +107,7 @@ export async function startQueueWorker(
       }
       return wire;
     } catch (error) {
-      // A user's mistake (bad photo, unknown style) fails the same way on every worker: no retry.
-      if (error instanceof UserError) throw new UnrecoverableError(encodeError(error));
-      throw error;
+      throw noRetryForUsers(error);
     } finally {
       clearInterval(poll);
     }
