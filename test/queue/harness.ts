@@ -30,13 +30,9 @@ export interface Loopback {
   close(): Promise<void>;
 }
 
-export async function loopback(
-  options: { size?: 64 | 256; overrides?: Partial<QueueSettings> } = {},
-): Promise<Loopback> {
-  const size = options.size ?? 64;
-  const modelsDir = mkdtempSync(join(tmpdir(), 'pastiche-queue-'));
-  await installDemoPacks(modelsDir, size);
-  const settings: QueueSettings = {
+/** Queue settings of a deployment of its own on the shared test Redis. */
+export function testQueueSettings(overrides: Partial<QueueSettings> = {}): QueueSettings {
+  return {
     name: uniqueName('queue'),
     url: REDIS_URL,
     concurrency: 1,
@@ -45,10 +41,19 @@ export async function loopback(
     stalledIntervalMs: 30_000,
     maxRequestBytes: 20 * 1024 * 1024,
     maxResultBytes: 8 * 1024 * 1024,
-    // A deployment of its own on the shared Redis: every key it writes starts with this.
+    // Every key the deployment writes starts with this.
     keyPrefix: uniqueName('keys'),
-    ...options.overrides,
+    ...overrides,
   };
+}
+
+export async function loopback(
+  options: { size?: 64 | 256; overrides?: Partial<QueueSettings> } = {},
+): Promise<Loopback> {
+  const size = options.size ?? 64;
+  const modelsDir = mkdtempSync(join(tmpdir(), 'pastiche-queue-'));
+  await installDemoPacks(modelsDir, size);
+  const settings = testQueueSettings(options.overrides);
   const workers: ChildProcess[] = [];
   const engines: RemoteEngine[] = [];
 

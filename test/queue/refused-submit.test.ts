@@ -9,21 +9,11 @@ import type { Engine } from '../../src/engine/engine.ts';
 import { UserError } from '../../src/engine/errors.ts';
 import { silentLogger } from '../../src/log.ts';
 import { RemoteEngine } from '../../src/queue/remote-engine.ts';
-import type { QueueSettings } from '../../src/queue/settings.ts';
 import { startQueueWorker } from '../../src/queue/worker.ts';
-import { REDIS_URL, uniqueName } from '../helpers/redis.ts';
+import { REDIS_URL } from '../helpers/redis.ts';
+import { testQueueSettings } from './harness.ts';
 
-const settings: QueueSettings = {
-  name: uniqueName('queue'),
-  url: REDIS_URL,
-  concurrency: 1,
-  attempts: 3,
-  lockMs: 30_000,
-  stalledIntervalMs: 30_000,
-  maxRequestBytes: 1024 * 1024,
-  maxResultBytes: 1024 * 1024,
-  keyPrefix: uniqueName('keys'),
-};
+const settings = testQueueSettings();
 
 let submits = 0;
 const refusing = {
