@@ -4,12 +4,11 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createCommands, type Commands } from '../../src/commands/index.ts';
-import { loadConfig } from '../../src/config.ts';
-import { Engine } from '../../src/engine/engine.ts';
+import type { Commands } from '../../src/commands/index.ts';
+import type { Engine } from '../../src/engine/engine.ts';
 import { Metrics } from '../../src/metrics.ts';
 import { tempDir } from '../helpers/packs.ts';
-import { caller, collect, demoModels, last, PACK, photo } from './setup.ts';
+import { caller, collect, demoModels, last, PACK, photo, start, type Rig } from './setup.ts';
 
 async function counted(metrics: Metrics, name: string): Promise<Record<string, number>> {
   const text = (await metrics.render()).body;
@@ -21,27 +20,17 @@ async function counted(metrics: Metrics, name: string): Promise<Record<string, n
 
 describe('refusals in /metrics', { timeout: 300_000 }, () => {
   const dir = tempDir('refusals');
+  let rig: Rig;
   let engine: Engine;
   let commands: Commands;
   let metrics: Metrics;
   before(async () => {
+    metrics = new Metrics(() => rig.engine.health());
     const models = await demoModels(dir);
-    const config = loadConfig({
-      cwd: dir,
-      env: {
-        PASTICHE_MODELS_DIR: models,
-        PASTICHE_CACHE_URL: 'memory',
-        PASTICHE_LIMITS_PER_USER_PER_HOUR: '1',
-      },
-    });
-    engine = await Engine.create({ modelsDir: models, cacheUrl: 'memory', warmup: false });
-    metrics = new Metrics(() => engine.health());
-    commands = await createCommands({ engine, config, metrics, onError: () => undefined });
+    rig = await start(dir, models, 'memory', { LIMITS_PER_USER_PER_HOUR: '1' }, {}, metrics);
+    ({ engine, commands } = rig);
   });
-  after(async () => {
-    await commands.close();
-    await engine.close();
-  });
+  after(() => rig.close());
 
   it("counts the check's refusals by code, and a limit's among the refusals", async () => {
     const noPhoto = await commands.check(caller('dana'), { command: 'stylize', photo: false });

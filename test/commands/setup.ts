@@ -5,6 +5,7 @@ import { loadConfig, type Config } from '../../src/config.ts';
 import { createCommands, type Commands } from '../../src/commands/index.ts';
 import type { Caller, Reply } from '../../src/commands/types.ts';
 import { Engine, type EngineOptions } from '../../src/engine/engine.ts';
+import type { JobMetrics } from '../../src/metrics.ts';
 import { installDemoPacks } from '../helpers/demo-packs.ts';
 import { FIXTURES } from '../helpers/packs.ts';
 
@@ -49,6 +50,7 @@ export function testEngine(
  * `engine` is options for the rig's own engine, or an engine (from {@link testEngine}) to run the
  * commands over instead, which `close` leaves running: rigs that differ only in their settings
  * then share one inference host rather than each forking its own and loading the pack again.
+ * `metrics`: where the commands count jobs and refusals.
  */
 export async function start(
   dir: string,
@@ -56,6 +58,7 @@ export async function start(
   cacheUrl: string,
   env: Record<string, string> = {},
   engine: Engine | Partial<EngineOptions> = {},
+  metrics?: JobMetrics,
 ): Promise<Rig> {
   const prefixed = Object.fromEntries(Object.entries(env).map(([k, v]) => [`PASTICHE_${k}`, v]));
   const config = loadConfig({
@@ -67,6 +70,7 @@ export async function start(
   const commands = await createCommands({
     engine: rigEngine,
     config,
+    ...(metrics && { metrics }),
     onError: (e) => console.error(e),
   });
   return {

@@ -2,13 +2,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startApp } from '../../src/app.ts';
-import { createCommands, type Commands, type Reply } from '../../src/commands/index.ts';
+import type { Commands, Reply } from '../../src/commands/index.ts';
 import { loadConfig } from '../../src/config.ts';
-import { Engine } from '../../src/engine/engine.ts';
 import { startHealthServer } from '../../src/health-server.ts';
 import { createLogger } from '../../src/log.ts';
 import { Metrics } from '../../src/metrics.ts';
-import { caller, demoModels, PACK, photo } from '../commands/setup.ts';
+import { caller, demoModels, PACK, photo, start, type Rig } from '../commands/setup.ts';
 import { tempDir } from '../helpers/packs.ts';
 
 async function get(url: string): Promise<{ status: number; body: string; type: string }> {
@@ -64,23 +63,15 @@ describe('health server', () => {
 
 describe('metrics after jobs', { timeout: 300_000 }, () => {
   const dir = tempDir('metrics');
-  let engine: Engine;
+  let rig: Rig;
   let commands: Commands;
   let url: string;
   let close: () => Promise<void>;
   before(async () => {
+    const metrics = new Metrics(() => rig.engine.health());
     const models = await demoModels(dir);
-    const config = loadConfig({
-      cwd: dir,
-      env: {
-        PASTICHE_MODELS_DIR: models,
-        PASTICHE_CACHE_URL: 'memory',
-        PASTICHE_LIMITS_PER_USER_PER_HOUR: '1',
-      },
-    });
-    engine = await Engine.create({ modelsDir: models, cacheUrl: 'memory', warmup: false });
-    const metrics = new Metrics(() => engine.health());
-    commands = await createCommands({ engine, config, metrics, onError: () => undefined });
+    rig = await start(dir, models, 'memory', { LIMITS_PER_USER_PER_HOUR: '1' }, {}, metrics);
+    commands = rig.commands;
     const server = await startHealthServer({ host: '127.0.0.1', port: 0, metrics, ready: {} });
     url = `${server.url}metrics`;
     close = () => server.close();
@@ -88,8 +79,7 @@ describe('metrics after jobs', { timeout: 300_000 }, () => {
   // In the describe body: an `after` inside `before` would run when that hook ends.
   after(async () => {
     await close();
-    await commands.close();
-    await engine.close();
+    await rig.close();
   });
 
   it('counts outcomes, stage latencies, cache hits and limit refusals', async () => {
